@@ -1,0 +1,1 @@
+"""Benchmarks behind scripts/bench: each module's `run()` returns its figure lines."""
