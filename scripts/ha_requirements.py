@@ -10,8 +10,8 @@ they only order set-up);
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
+import sys
 
 import homeassistant
 from homeassistant import bootstrap

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, override
 
-import voluptuous as vol
-
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers.selector import (
@@ -14,6 +12,7 @@ from homeassistant.helpers.selector import (
     NumberSelectorMode,
     TextSelector,
 )
+import voluptuous as vol
 
 from .const import (
     CONF_KIND,
@@ -83,9 +82,7 @@ class TreadReverseConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_manual(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Name a treadmill that has no connection."""
         if user_input is not None:
             return self.async_create_entry(

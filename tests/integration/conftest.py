@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from homeassistant.const import CONF_NAME
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.treadreverse.const import (
     CONF_KIND,
@@ -15,8 +17,6 @@ from custom_components.treadreverse.const import (
     DOMAIN,
     Kind,
 )
-from homeassistant.const import CONF_NAME
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 
 @pytest.fixture(autouse=True)

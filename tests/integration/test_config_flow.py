@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from custom_components.treadreverse.const import CONF_KIND, DOMAIN, Kind
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.treadreverse.const import CONF_KIND, DOMAIN, Kind
 
 
 async def test_user_step_offers_three_kinds(hass: HomeAssistant) -> None:

@@ -8,10 +8,10 @@ event helpers; alone it is a LoopClock (real time) or a ManualClock (tests).
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+import heapq
+import itertools
 from typing import Protocol
 
 type Cancel = Callable[[], None]
