@@ -4,25 +4,62 @@ from __future__ import annotations
 
 import logging
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
-from .const import CONFIG_MINOR_VERSION, CONFIG_VERSION
+from .const import CONFIG_MINOR_VERSION, CONFIG_VERSION, DOMAIN
+from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry, TreadReverseData
+from .services import async_setup_services
+from .storage import PROGRAMMES_KEY, ProgrammeLibrary, TreadmillStore
+from .treadmills import async_create_treadmill
 
 _LOGGER = logging.getLogger(__name__)
 
-type TreadReverseConfigEntry = ConfigEntry[None]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Load the saved programmes and register the actions, once for all treadmills."""
+    library = ProgrammeLibrary(hass)
+    await library.async_load()
+    hass.data[PROGRAMMES_KEY] = library
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> bool:
-    """Set up one treadmill from a config entry."""
-    entry.runtime_data = None
+    """Set up one treadmill: connect (or prove it can), then its entities."""
+    store = TreadmillStore(hass, entry.entry_id)
+    await store.async_load()
+    treadmill = await async_create_treadmill(hass, entry)
+    coordinator = TreadmillCoordinator(hass, entry, treadmill, store)
+    entry.runtime_data = TreadReverseData(coordinator=coordinator)
+    await coordinator.async_start()
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> bool:
-    """Unload a treadmill."""
-    return True
+    """Leave safely (rule 11) and release everything."""
+    await entry.runtime_data.coordinator.async_shutdown_runtime("unload")
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> None:
+    """Delete what the treadmill stored (sessions, totals)."""
+    await TreadmillStore(hass, entry.entry_id).async_remove()
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> bool:

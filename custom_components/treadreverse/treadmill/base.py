@@ -26,6 +26,7 @@ class CommandFailure(StrEnum):
     TIMEOUT = "timeout"
     DISCONNECTED = "disconnected"
     NOT_CONTROLLABLE = "not_controllable"
+    SUPERSEDED = "superseded"  # still queued when a stop jumped the queue: dropped
 
 
 class CommandError(TreadmillError):

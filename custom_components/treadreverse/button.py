@@ -1,0 +1,64 @@
+"""Programme buttons: start, pause, resume, stop and skip."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
+from .entity import TreadReverseEntity
+from .helpers import run_command
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class TreadReverseButtonDescription(ButtonEntityDescription):
+    """A programme button and what it does."""
+
+    press_fn: Callable[[TreadmillCoordinator], Coroutine[Any, Any, None]]
+
+
+BUTTONS: tuple[TreadReverseButtonDescription, ...] = (
+    TreadReverseButtonDescription(
+        key="start", translation_key="start", press_fn=lambda c: c.async_press_start()
+    ),
+    TreadReverseButtonDescription(
+        key="pause", translation_key="pause", press_fn=lambda c: c.engine.pause("user")
+    ),
+    TreadReverseButtonDescription(
+        key="resume", translation_key="resume", press_fn=lambda c: c.async_resume()
+    ),
+    TreadReverseButtonDescription(
+        key="stop", translation_key="stop", press_fn=lambda c: c.async_stop()
+    ),
+    TreadReverseButtonDescription(
+        key="skip_interval", translation_key="skip_interval", press_fn=lambda c: c.engine.skip()
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TreadReverseConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the programme buttons."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(TreadReverseButton(coordinator, d) for d in BUTTONS)
+
+
+class TreadReverseButton(TreadReverseEntity, ButtonEntity):
+    """A programme button; available without the link, so stop can always be pressed."""
+
+    entity_description: TreadReverseButtonDescription
+
+    @override
+    async def async_press(self) -> None:
+        """Do what the button says."""
+        await run_command(self.entity_description.press_fn(self.coordinator))

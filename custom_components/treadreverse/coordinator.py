@@ -1,0 +1,290 @@
+"""The runtime of one treadmill: its connection, its programme engine and what entities show."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import logging
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+import homeassistant.util.dt as dt_util
+
+from .clock import HomeAssistantClock
+from .const import (
+    CONF_KEEP_CONNECTED,
+    CONF_KIND,
+    DOMAIN,
+    EVENT_TREADREVERSE,
+    Kind,
+)
+from .helpers import device_error, run_command, validation_error
+from .options import engine_options, entry_options
+from .programme.engine import Engine, EngineSnapshot
+from .programme.events import EngineEvent, EventType, ProgrammeStatus
+from .programme.schema import Programme
+from .programme.session import SessionRecord
+from .programmes import resolve_programme
+from .storage import PROGRAMMES_KEY, LifetimeTotals, TreadmillStore
+from .treadmill.base import (
+    LiveData,
+    MachineEvent,
+    MachineEventType,
+    Treadmill,
+    TreadmillError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_PROGRAMME = "first_steps"
+
+ACTIVE_STATUSES = frozenset(
+    {
+        ProgrammeStatus.WAITING,
+        ProgrammeStatus.COUNTDOWN,
+        ProgrammeStatus.RUNNING,
+        ProgrammeStatus.PAUSED,
+        ProgrammeStatus.TURNING,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TreadmillState:
+    """What the entities of one treadmill show."""
+
+    connected: bool
+    live: LiveData
+    engine: EngineSnapshot
+    totals: LifetimeTotals
+    last_event: EngineEvent | None = None
+
+
+@dataclass(kw_only=True)
+class TreadReverseData:
+    """Runtime data of one config entry."""
+
+    coordinator: TreadmillCoordinator
+    announcer: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+type TreadReverseConfigEntry = ConfigEntry[TreadReverseData]
+
+
+class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
+    """Push-only coordinator: the treadmill and the engine tell it when something changed."""
+
+    config_entry: TreadReverseConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: TreadReverseConfigEntry,
+        treadmill: Treadmill,
+        store: TreadmillStore,
+    ) -> None:
+        """Wire one treadmill to its engine and store."""
+        super().__init__(hass, _LOGGER, config_entry=entry, name=entry.title, update_interval=None)
+        self.kind = Kind(entry.data[CONF_KIND])
+        self.options = entry_options(entry)
+        self.treadmill = treadmill
+        self.store = store
+        self.clock = HomeAssistantClock(hass)
+        self.engine = Engine(
+            treadmill,
+            self.clock,
+            engine_options(self.options, self.kind),
+            speaker_check=self._speakers_work,
+        )
+        self.speaker_check: Callable[[], bool] = lambda: True
+        self.library = hass.data[PROGRAMMES_KEY]
+        self.selected_programme: str = DEFAULT_PROGRAMME
+        self.announcements = True
+        self._was_connected: bool | None = None
+        self._unsubscribers: list[Callable[[], None]] = []
+        self.data = self._state()
+
+    @property
+    def keep_connected(self) -> bool:
+        """Return whether the link stays up between programmes."""
+        return self.kind is not Kind.FTMS or bool(self.options[CONF_KEEP_CONNECTED])
+
+    @property
+    def device_id(self) -> str | None:
+        """Return this treadmill's device registry id."""
+        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.config_entry.entry_id)})
+        return device.id if device else None
+
+    def _speakers_work(self) -> bool:
+        """Return whether a turn cue can be heard (rule 2); the announcer replaces this."""
+        return self.speaker_check()
+
+    async def async_start(self) -> None:
+        """Subscribe to the treadmill and the engine, then record a session a restart cut off."""
+        self._unsubscribers += [
+            self.treadmill.subscribe(self._on_data, self._on_machine_event),
+            self.engine.add_listener(self._on_engine_event),
+            self.engine.add_session_listener(self._on_session_end),
+        ]
+        await self._async_record_interrupted_session()
+        self._log_connection(self.treadmill.connected)
+        self._publish()
+
+    async def async_start_programme(
+        self,
+        programme: str | Programme,
+        *,
+        speed_scale: float = 1.0,
+        wait_for_person: bool = False,
+    ) -> None:
+        """Start a programme by key or definition; refuse while one runs."""
+        if self.engine.status in ACTIVE_STATUSES:
+            raise validation_error(
+                "programme_running", programme=self.engine.snapshot().programme_name
+            )
+        key: str | None = None
+        if isinstance(programme, str):
+            key, programme = resolve_programme(self.hass, programme)
+        await self._async_ensure_connected()
+        await run_command(
+            self.engine.start(
+                programme, key=key, speed_scale=speed_scale, wait_for_person=wait_for_person
+            )
+        )
+
+    async def async_press_start(self) -> None:
+        """Start from the dashboard: confirm a waiting start, resume, or start the selection."""
+        status = self.engine.status
+        if status is ProgrammeStatus.WAITING:
+            self.engine.confirm_person()
+        elif status is ProgrammeStatus.PAUSED:
+            await run_command(self.engine.resume())
+        elif status not in ACTIVE_STATUSES:
+            await self.async_start_programme(self.selected_programme)
+
+    async def async_resume(self) -> None:
+        """Resume a paused programme, or confirm a waiting one (the person is there)."""
+        if self.engine.status is ProgrammeStatus.WAITING:
+            self.engine.confirm_person()
+            return
+        await self._async_ensure_connected()
+        await run_command(self.engine.resume())
+
+    async def async_stop(self) -> None:
+        """Stop the belt and the programme (rule 7: accepted at any time)."""
+        try:
+            await self.engine.stop("user")
+        except TreadmillError as err:
+            raise device_error("stop_unreachable") from err
+
+    async def _async_ensure_connected(self) -> None:
+        """Connect on demand when the link is released between programmes."""
+        if self.kind is Kind.MANUAL or self.treadmill.connected:
+            return
+        try:
+            await self.treadmill.connect()
+        except TreadmillError as err:
+            raise device_error("cannot_connect", error=str(err)) from err
+
+    async def async_shutdown_runtime(self, reason: str) -> None:
+        """Leave safely (rule 11): slow and pause the belt, record the session, release all."""
+        if self.engine.status in ACTIVE_STATUSES:
+            await self.engine.shutdown(reason)
+        await self.engine.close()
+        for unsubscribe in self._unsubscribers:
+            unsubscribe()
+        self._unsubscribers.clear()
+        await self.treadmill.disconnect()
+        await self.store.async_save_now()
+
+    async def _async_record_interrupted_session(self) -> None:
+        """Record a session that was running when Home Assistant stopped as aborted."""
+        active = self.store.record.active_session
+        if active is None:
+            return
+        _LOGGER.warning(
+            "The programme %s was running when Home Assistant stopped; recorded as aborted",
+            active.get("programme_name"),
+        )
+        self.store.add_session(
+            {
+                **active,
+                "end": dt_util.utcnow().isoformat(),
+                "outcome": "aborted",
+                "reason": "restart",
+            }
+        )
+        self.store.record.active_session = None
+        await self.store.async_save_now()
+
+    @callback
+    def _on_data(self, data: LiveData) -> None:
+        """Take new measurements."""
+        self._publish()
+
+    @callback
+    def _on_machine_event(self, event: MachineEvent) -> None:
+        """Follow the link state; the engine reacts to the rest itself."""
+        if event.type in (MachineEventType.CONNECTED, MachineEventType.DISCONNECTED):
+            self._log_connection(event.type is MachineEventType.CONNECTED)
+        self._publish()
+
+    @callback
+    def _on_engine_event(self, event: EngineEvent) -> None:
+        """Fire the bus event and keep the active session on disk for restarts."""
+        if event.public:
+            self.hass.bus.async_fire(
+                EVENT_TREADREVERSE,
+                {"device_id": self.device_id, "type": str(event.type), **event.data},
+            )
+        if event.type is EventType.PROGRAMME_STARTED and self.engine.session is not None:
+            self.store.record.active_session = self.engine.session.to_dict()
+            self.store.schedule_save()
+        self._publish(event if event.public else None)
+
+    @callback
+    def _on_session_end(self, session: SessionRecord) -> None:
+        """Store a finished session and add it to the lifetime totals."""
+        record = session.to_dict()
+        totals = self.store.record.totals
+        totals.backward_distance_m += session.backward_distance_m
+        totals.backward_time_s += session.backward_time_s
+        if session.outcome == "completed":
+            totals.sessions_completed += 1
+        self.store.record.active_session = None
+        self.store.add_session(record)
+        self._publish()
+        if not self.keep_connected:
+            # Release the treadmill so the vendor's app can connect between programmes.
+            self.config_entry.async_create_background_task(
+                self.hass, self.treadmill.disconnect(), "treadreverse release treadmill"
+            )
+
+    def _log_connection(self, connected: bool) -> None:
+        """Log the loss of the link once and its recovery once."""
+        if self.kind is Kind.MANUAL or connected == self._was_connected:
+            return
+        if connected and self._was_connected is not None:
+            _LOGGER.info("%s is connected again", self.config_entry.title)
+        elif not connected:
+            _LOGGER.warning("%s is unavailable", self.config_entry.title)
+        self._was_connected = connected
+
+    def _state(self, event: EngineEvent | None = None) -> TreadmillState:
+        """Build what the entities show now."""
+        return TreadmillState(
+            connected=self.treadmill.connected,
+            live=self.treadmill.data,
+            engine=self.engine.snapshot(),
+            totals=self.store.record.totals,
+            last_event=event,
+        )
+
+    @callback
+    def _publish(self, event: EngineEvent | None = None) -> None:
+        """Hand a fresh state to the entities."""
+        self.async_set_updated_data(self._state(event))

@@ -1,0 +1,292 @@
+"""Which cue keys an engine event can be said with, most specific first, and their values.
+
+Each planner reads the data keys documented in `programme/events.py` (and, for the public
+event types, the interval's data) and lists candidate keys from the most specific to the
+plainest. The cue book says the first candidate whose placeholders all have values, so a
+missing or malformed data key falls back to a shorter sentence instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+import math
+import re
+from typing import Any
+
+from custom_components.treadreverse.programme.events import CueType, EventType
+
+from .spoken import Quantity, Term, Unit, Value
+
+DIRECTIONS = frozenset({"forward", "backward"})
+HANDRAILS = frozenset({"both", "one", "none"})
+LABELLED_INTENSITIES = frozenset({"warmup", "cooldown", "rest"})
+TEST_ANNOUNCEMENT = "test_announcement"
+_SLUG = re.compile(r"[a-z][a-z0-9_]*")
+_INTERVAL_VARIANTS = ("speed_time", "speed_distance", "speed", "time", "distance")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Candidate keys, most specific first, and the values for their placeholders."""
+
+    keys: tuple[str, ...]
+    values: dict[str, Value]
+
+
+type Planner = Callable[[Mapping[str, Any]], Plan | None]
+
+
+def plan(kind: str, data: Mapping[str, Any]) -> Plan | None:
+    """Return the plan for an event or cue type, or None for a type with nothing to say."""
+    planner = PLANNERS.get(str(kind))
+    return None if planner is None else planner(data)
+
+
+def chain(base: str, *parts: str | None) -> tuple[str, ...]:
+    """Return base.a.b, base.a, base for the parts up to the first missing one."""
+    known: list[str] = []
+    for part in parts:
+        if part is None:
+            break
+        known.append(part)
+    return tuple(".".join((base, *known[:size])) for size in range(len(known), -1, -1))
+
+
+def present(**values: Value | None) -> dict[str, Value]:
+    """Keep only the values that are there."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def number(data: Mapping[str, Any], *names: str) -> float | None:
+    """Return the first finite number among the named data keys."""
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+    return None
+
+
+def quantity(data: Mapping[str, Any], unit: Unit, *names: str) -> Quantity | None:
+    """Return a quantity from the data; durations, distances and speeds are never negative."""
+    value = number(data, *names)
+    if value is None or (value < 0 and unit is not Unit.INCLINE):
+        return None
+    return Quantity(value, unit)
+
+
+def word(data: Mapping[str, Any], name: str, allowed: frozenset[str] | None = None) -> str | None:
+    """Return a data key's value as a lower-case word usable in a cue key."""
+    value = data.get(name)
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lower()
+    if not _SLUG.fullmatch(value) or (allowed is not None and value not in allowed):
+        return None
+    return value
+
+
+def text(data: Mapping[str, Any], *names: str) -> str | None:
+    """Return the first non-empty string among the named data keys."""
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def flag(data: Mapping[str, Any], name: str) -> bool:
+    """Return whether a data key is exactly True."""
+    return data.get(name) is True
+
+
+def interval_label(data: Mapping[str, Any]) -> Term:
+    """Return the label key of an interval from its direction, posture and intensity."""
+    direction = word(data, "direction", DIRECTIONS)
+    if direction is None:
+        return Term("label.interval")
+    if word(data, "posture") == "half_squat":
+        return Term(f"label.{direction}.half_squat")
+    intensity = word(data, "intensity", LABELLED_INTENSITIES)
+    return Term(chain(f"label.{direction}", intensity)[0])
+
+
+def command_topic(data: Mapping[str, Any]) -> str | None:
+    """Return which kind of command failed: speed, incline or start."""
+    command = word(data, "command") or ""
+    for topic in ("speed", "incline", "start", "resume"):
+        if topic in command:
+            return "start" if topic == "resume" else topic
+    return None
+
+
+def summary_values(data: Mapping[str, Any]) -> dict[str, Value]:
+    """Return the distances and times of a summary."""
+    return present(
+        elapsed=quantity(data, Unit.DURATION, "elapsed", "elapsed_s"),
+        distance=quantity(data, Unit.DISTANCE, "distance", "distance_m"),
+        backward_distance=quantity(data, Unit.DISTANCE, "backward_distance", "backward_distance_m"),
+        backward_time=quantity(data, Unit.DURATION, "backward_time", "backward_time_s"),
+    )
+
+
+def _programme_started(data: Mapping[str, Any]) -> Plan:
+    """Plan the start of a programme: its name and length."""
+    values = present(
+        programme=text(data, "programme", "name"),
+        time=quantity(data, Unit.DURATION, "duration", "duration_s"),
+    )
+    keys = ("programme_started.duration", "programme_started", "programme_started.short")
+    return Plan(keys, values)
+
+
+def _interval_started(data: Mapping[str, Any]) -> Plan:
+    """Plan the start of an interval: label, speed and length."""
+    values = present(
+        label=interval_label(data),
+        speed=quantity(data, Unit.SPEED, "speed"),
+        time=quantity(data, Unit.DURATION, "duration", "duration_s"),
+        distance=quantity(data, Unit.DISTANCE, "distance", "distance_m"),
+    )
+    keys = tuple(f"interval_started.{variant}" for variant in _INTERVAL_VARIANTS)
+    return Plan((*keys, "interval_started"), values)
+
+
+def _turn_around_soon(data: Mapping[str, Any]) -> Plan:
+    """Plan the warning ahead of a turn."""
+    to = word(data, "to", DIRECTIONS)
+    keys = (*chain("turn_around_soon", to)[:-1], "turn_around_soon", "turn_around_soon.short")
+    return Plan(keys, present(time=quantity(data, Unit.DURATION, "seconds")))
+
+
+def _direction_changed(data: Mapping[str, Any]) -> Plan | None:
+    """Plan the new direction; turning and stopped say nothing (the turn cues did)."""
+    direction = word(data, "to", DIRECTIONS) or word(data, "direction", DIRECTIONS)
+    return None if direction is None else Plan((f"direction_changed.{direction}",), {})
+
+
+def _completed(data: Mapping[str, Any]) -> Plan:
+    """Plan the end-of-programme summary."""
+    variants = ("programme_completed", "backward", "time", "short")
+    keys = (variants[0], *(f"{variants[0]}.{variant}" for variant in variants[1:]))
+    return Plan(keys, summary_values(data))
+
+
+def _waiting_for_person(data: Mapping[str, Any]) -> Plan:
+    """Plan the wait for the person to confirm at the treadmill."""
+    values = present(time=quantity(data, Unit.DURATION, "timeout_s"))
+    return Plan(("waiting_for_person", "waiting_for_person.short"), values)
+
+
+def _countdown(data: Mapping[str, Any]) -> Plan:
+    """Plan the start of the countdown."""
+    values = present(time=quantity(data, Unit.DURATION, "seconds"))
+    return Plan(("countdown", "countdown.short"), values)
+
+
+def _countdown_tick(data: Mapping[str, Any]) -> Plan:
+    """Plan one number of the countdown."""
+    seconds = number(data, "seconds")
+    count = None if seconds is None or seconds < 0 else round(seconds)
+    return Plan(("countdown_tick",), present(count=count))
+
+
+def _mount(data: Mapping[str, Any]) -> Plan:
+    """Plan how to step on: facing which way, holding which handrails."""
+    direction = word(data, "direction", DIRECTIONS)
+    return Plan(chain("mount", direction, word(data, "handrails", HANDRAILS)), {})
+
+
+def _slow_down(data: Mapping[str, Any]) -> Plan:
+    """Plan the slow-down (or pause) before a turn, done by the engine or by hand."""
+    mode = "pause" if word(data, "turn_mode") == "pause" else "slow"
+    base = f"slow_down.{mode}.advisory" if flag(data, "advisory") else f"slow_down.{mode}"
+    values = present(speed=quantity(data, Unit.SPEED, "turn_speed"))
+    return Plan((base, f"{base}.short") if mode == "slow" else (base,), values)
+
+
+def _turn_now(data: Mapping[str, Any]) -> Plan:
+    """Plan the instruction to turn, with handrail advice when turning to walk backward."""
+    to = word(data, "to", DIRECTIONS)
+    handrails = word(data, "handrails", HANDRAILS) if to == "backward" else None
+    return Plan(chain("turn_now", to, handrails), {})
+
+
+def _segment_cue(data: Mapping[str, Any]) -> Plan:
+    """Plan the programme's own cue text."""
+    return Plan(("segment_cue",), present(text=text(data, "text")))
+
+
+def _setting(event: str, unit: Unit) -> Planner:
+    """Plan a speed or incline change, as an instruction in advisory mode."""
+
+    def planner(data: Mapping[str, Any]) -> Plan:
+        """Plan the change of one setting."""
+        key = f"{event}.advisory" if flag(data, "advisory") else event
+        return Plan((key,), present(**{unit.value: quantity(data, unit, unit.value)}))
+
+    return planner
+
+
+def _halfway(data: Mapping[str, Any]) -> Plan:
+    """Plan the halfway cue, with the time left when known."""
+    values = present(time=quantity(data, Unit.DURATION, "remaining_s", "remaining"))
+    return Plan(("halfway.remaining", "halfway"), values)
+
+
+def _summary(data: Mapping[str, Any]) -> Plan:
+    """Plan a periodic summary; a final one is the completion summary."""
+    if flag(data, "final"):
+        return _completed(data)
+    return Plan(("summary", "summary.backward_time", "summary.elapsed"), summary_values(data))
+
+
+def _fixed(key: str) -> Planner:
+    """Plan a cue that is always the same sentence."""
+    return lambda _data: Plan((key,), {})
+
+
+def _keyed(event: str, name: str, allowed: frozenset[str] | None = None) -> Planner:
+    """Plan a cue whose variant is named by one data key."""
+    return lambda data: Plan(chain(event, word(data, name, allowed)), {})
+
+
+def _command_failed(data: Mapping[str, Any]) -> Plan:
+    """Plan the failure of a belt command."""
+    return Plan(chain(CueType.COMMAND_FAILED.value, command_topic(data)), {})
+
+
+def _test_announcement(data: Mapping[str, Any]) -> Plan:
+    """Plan a test announcement: the caller's message or the default text."""
+    values = present(message=text(data, "message"))
+    return Plan(("test_announcement.custom", "test_announcement"), values)
+
+
+PLANNERS: dict[str, Planner] = {
+    EventType.PROGRAMME_STARTED: _programme_started,
+    EventType.INTERVAL_STARTED: _interval_started,
+    EventType.TURN_AROUND_SOON: _turn_around_soon,
+    EventType.DIRECTION_CHANGED: _direction_changed,
+    EventType.PROGRAMME_PAUSED: _keyed(EventType.PROGRAMME_PAUSED.value, "reason"),
+    EventType.PROGRAMME_RESUMED: _keyed(EventType.PROGRAMME_RESUMED.value, "reason"),
+    EventType.PROGRAMME_COMPLETED: _completed,
+    EventType.PROGRAMME_ABORTED: _keyed(EventType.PROGRAMME_ABORTED.value, "reason"),
+    CueType.WAITING_FOR_PERSON: _waiting_for_person,
+    CueType.COUNTDOWN: _countdown,
+    CueType.COUNTDOWN_TICK: _countdown_tick,
+    CueType.MOUNT: _mount,
+    CueType.SLOW_DOWN: _slow_down,
+    CueType.TURN_NOW: _turn_now,
+    CueType.SEGMENT_CUE: _segment_cue,
+    CueType.SPEED_CHANGE: _setting(CueType.SPEED_CHANGE.value, Unit.SPEED),
+    CueType.INCLINE_CHANGE: _setting(CueType.INCLINE_CHANGE.value, Unit.INCLINE),
+    CueType.HALFWAY: _halfway,
+    CueType.KNEE_WARNING: _fixed(CueType.KNEE_WARNING.value),
+    CueType.ADVISORY_MODE: _keyed(CueType.ADVISORY_MODE.value, "reason"),
+    CueType.COMMAND_FAILED: _command_failed,
+    CueType.STOP_UNREACHABLE: _fixed(CueType.STOP_UNREACHABLE.value),
+    CueType.SAFETY_KEY: _fixed(CueType.SAFETY_KEY.value),
+    CueType.WAIT_AT_TURN: _keyed(CueType.WAIT_AT_TURN.value, "to", DIRECTIONS),
+    CueType.SUMMARY: _summary,
+    TEST_ANNOUNCEMENT: _test_announcement,
+}

@@ -1,0 +1,55 @@
+"""Shared helpers of the Home Assistant glue: turning layer errors into HA errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from typing import Any
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .const import DOMAIN
+from .programme.schema import ProgrammeError
+from .treadmill.base import CommandError, TreadmillError
+
+
+def validation_error(key: str, **placeholders: Any) -> ServiceValidationError:
+    """Return a translated error about bad input."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={k: str(v) for k, v in placeholders.items()},
+    )
+
+
+def device_error(key: str, **placeholders: Any) -> HomeAssistantError:
+    """Return a translated error about the treadmill."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={k: str(v) for k, v in placeholders.items()},
+    )
+
+
+async def run_command[T](command: Awaitable[T]) -> T:
+    """Await a treadmill or engine command, translating its errors for the user."""
+    try:
+        return await command
+    except ProgrammeError as err:
+        raise validation_error("invalid_programme", field=err.path, reason=err.reason) from err
+    except CommandError as err:
+        raise device_error("command_failed", command=err.command, reason=err.failure.value) from err
+    except TreadmillError as err:
+        raise device_error("treadmill_error", error=str(err)) from err
+
+
+def translate_errors[**P, T](
+    func: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Decorate an entity action so layer errors reach the user translated."""
+
+    @wraps(func)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await run_command(func(*args, **kwargs))
+
+    return wrapper

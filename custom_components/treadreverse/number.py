@@ -1,0 +1,108 @@
+"""Target speed and incline of a treadmill, held to the backward cap (rule 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import PERCENTAGE, UnitOfSpeed
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import Kind
+from .coordinator import TreadmillCoordinator, TreadmillState, TreadReverseConfigEntry
+from .entity import TreadReverseEntity
+from .helpers import run_command
+from .treadmill.base import Capabilities, Range
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class TreadReverseNumberDescription(NumberEntityDescription):
+    """A treadmill target: its range and how it is set."""
+
+    range_fn: Callable[[Capabilities], Range | None]
+    value_fn: Callable[[TreadmillState], float | None]
+    set_fn: Callable[[TreadmillCoordinator, float], Coroutine[Any, Any, None]]
+
+
+NUMBERS: tuple[TreadReverseNumberDescription, ...] = (
+    TreadReverseNumberDescription(
+        key="target_speed",
+        translation_key="target_speed",
+        device_class=NumberDeviceClass.SPEED,
+        native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
+        mode=NumberMode.BOX,
+        range_fn=lambda c: c.speed,
+        value_fn=lambda s: s.engine.target_speed,
+        set_fn=lambda c, v: c.engine.set_speed(v),
+    ),
+    TreadReverseNumberDescription(
+        key="target_incline",
+        translation_key="target_incline",
+        native_unit_of_measurement=PERCENTAGE,
+        mode=NumberMode.BOX,
+        range_fn=lambda c: c.incline,
+        value_fn=lambda s: s.engine.target_incline,
+        set_fn=lambda c, v: c.engine.set_incline(v),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TreadReverseConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the targets a controllable treadmill has."""
+    coordinator = entry.runtime_data.coordinator
+    if coordinator.kind is Kind.MANUAL:
+        return
+    capabilities = coordinator.treadmill.capabilities
+    async_add_entities(
+        TreadReverseNumber(coordinator, description, machine_range)
+        for description in NUMBERS
+        if (machine_range := description.range_fn(capabilities)) is not None
+    )
+
+
+class TreadReverseNumber(TreadReverseEntity, NumberEntity):
+    """A treadmill target."""
+
+    entity_description: TreadReverseNumberDescription
+
+    def __init__(
+        self,
+        coordinator: TreadmillCoordinator,
+        description: TreadReverseNumberDescription,
+        machine_range: Range,
+    ) -> None:
+        """Take the range from the machine."""
+        super().__init__(coordinator, description)
+        self._attr_native_min_value = machine_range.minimum
+        self._attr_native_max_value = machine_range.maximum
+        self._attr_native_step = machine_range.step
+
+    @override
+    def shown(self) -> float | None:
+        """Return the current target."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    @override
+    def native_value(self) -> float | None:
+        """Return the current target."""
+        return self.shown()
+
+    @override
+    async def async_set_native_value(self, value: float) -> None:
+        """Set the target; the engine refuses speeds above the backward cap."""
+        await run_command(self.entity_description.set_fn(self.coordinator, value))

@@ -1,0 +1,440 @@
+"""Compile a programme into a timeline of phases and steps (safety rules 1, 3, 4, 5, 8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+import math
+from typing import Any
+
+from custom_components.treadreverse.treadmill.base import Capabilities, Range
+
+from .events import CueType, EventType
+from .options import EngineOptions, TurnMode
+from .schema import (
+    SPEED_SCALE_MAX,
+    SPEED_SCALE_MIN,
+    Handrails,
+    Intensity,
+    Posture,
+    Programme,
+    ProgrammeError,
+    Segment,
+    SegmentDirection,
+    fmt,
+)
+
+STAGGER_S = 3.0  # s between a speed raise and the incline raise that follows (rule 4)
+RAMP_MIN_INTERVAL_S = 5.0  # s: a ramp never asks the machine for more than one step per 5 s
+TURN_SLOW_TIMEOUT_S = 15.0  # s: a belt not at turn_speed by then is paused (rule 1)
+_EPS = 1e-6
+
+LABELS: dict[str, str] = {
+    "forward_walk": "Forward walk",
+    "backward_walk": "Backward walk",
+    "forward_jog": "Forward jog",
+    "backward_jog": "Backward jog",
+    "forward_warmup": "Warm-up",
+    "backward_warmup": "Backward warm-up",
+    "forward_rest": "Rest",
+    "backward_rest": "Backward rest",
+    "forward_cooldown": "Cool-down",
+    "backward_cooldown": "Backward cool-down",
+    "forward_half_squat": "Forward half squat",
+    "backward_half_squat": "Backward half squat",
+}
+_JOG_SPEED = {SegmentDirection.FORWARD: 6.5, SegmentDirection.BACKWARD: 5.0}  # km/h
+
+
+class PhaseKind(StrEnum):
+    """A segment of walking or a turn between two."""
+
+    SEGMENT = "segment"
+    TURN = "turn"
+
+
+class StepKind(StrEnum):
+    """What a step does."""
+
+    SPEED = "speed"
+    INCLINE = "incline"
+    CUE = "cue"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One belt command or cue at an offset from its phase's start."""
+
+    offset: float
+    kind: StepKind
+    value: float = 0.0
+    cue: CueType | EventType | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def render(self) -> str:
+        """Return a compact text form for golden files and logs."""
+        if self.kind is StepKind.CUE:
+            extra = "".join(f" {k}={v}" for k, v in sorted(self.data.items()))
+            return f"+{self.offset:g} {self.cue}{extra}"
+        return f"+{self.offset:g} {self.kind} {self.value:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """One expanded segment as the `current_interval` sensor shows it."""
+
+    index: int  # 1-based, turns not counted
+    count: int
+    label: str
+    label_key: str
+    path: str
+    segment: Segment
+    speed: float  # scaled and snapped, km/h
+    incline: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A segment to walk or a turn to make."""
+
+    kind: PhaseKind
+    direction: SegmentDirection  # the segment's direction, or the one turned to
+    estimated_duration: float
+    steps: tuple[Step, ...] = ()
+    lead_cues: tuple[Step, ...] = ()  # said cue_lead_time before the phase ends
+    interval: Interval | None = None
+    duration: float | None = None  # timed segments
+    distance: float | None = None  # distance segments, m
+    final: bool = False  # the turn to face forward after a backward end
+
+    def render(self) -> list[str]:
+        """Return compact text lines for golden files."""
+        if self.kind is PhaseKind.TURN:
+            return [f"turn to {self.direction}{' (final)' if self.final else ''}"]
+        if self.interval is None:  # pragma: no cover - segments always carry an interval
+            return []
+        length = f"{self.duration:g} s" if self.duration is not None else f"{self.distance:g} m"
+        head = (
+            f"{self.interval.index}/{self.interval.count} {self.interval.label} "
+            f"[{self.interval.label_key}] {length}"
+        )
+        lines = [head, *(f"  {step.render()}" for step in self.steps)]
+        lines += [f"  lead {step.render()}" for step in self.lead_cues]
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """A compiled programme: what the engine runs."""
+
+    programme: Programme
+    phases: tuple[Phase, ...]
+    intervals: tuple[Interval, ...]
+    start_cues: tuple[Step, ...]
+    turn_speed: float
+    backward_cap: float
+    speed_scale: float
+
+    @property
+    def estimated_duration(self) -> float:
+        """Return the planned length in seconds, turns included."""
+        return sum(phase.estimated_duration for phase in self.phases)
+
+    def render(self) -> list[str]:
+        """Return the whole timeline as compact text lines."""
+        lines = [f"start {step.render()}" for step in self.start_cues]
+        for phase in self.phases:
+            lines += phase.render()
+        return lines
+
+
+def label_key(segment: Segment) -> str:
+    """Return the translation key of a segment's label."""
+    if segment.posture is Posture.HALF_SQUAT:
+        kind = "half_squat"
+    elif segment.intensity is not Intensity.ACTIVE:
+        kind = segment.intensity.value
+    elif segment.speed >= _JOG_SPEED[segment.direction]:
+        kind = "jog"
+    else:
+        kind = "walk"
+    return f"{segment.direction.value}_{kind}"
+
+
+def snap(value: float, rng: Range | None) -> float:
+    """Round a value to the machine's step (0.1 where the machine has no range)."""
+    if rng is None or rng.step <= 0:
+        return round(value, 1)
+    steps = round((value - rng.minimum) / rng.step)
+    return round(min(max(rng.minimum + steps * rng.step, rng.minimum), rng.maximum), 2)
+
+
+def backward_cap(options: EngineOptions, capabilities: Capabilities) -> float:
+    """Return the highest speed allowed while backward or turning (rule 3)."""
+    machine = capabilities.speed.maximum if capabilities.speed else math.inf
+    return min(options.max_backward_speed, machine)
+
+
+class _Compiler:
+    """Walks the expanded programme once, building phases."""
+
+    def __init__(
+        self,
+        programme: Programme,
+        options: EngineOptions,
+        capabilities: Capabilities,
+        speed_scale: float,
+    ) -> None:
+        """Remember the inputs and derive the caps."""
+        self.programme = programme
+        self.options = options
+        self.caps = capabilities
+        self.scale = speed_scale
+        self.cap = backward_cap(options, capabilities)
+        self.speed = 0.0
+        self.incline = 0.0
+
+    def speed_for(self, value: float, path: str, direction: SegmentDirection | None) -> float:
+        """Scale, check (rule 3, machine range) and snap a speed; refuse, never clip."""
+        speed = round(value * self.scale, 3)
+        rng = self.caps.speed
+        if rng is not None and not rng.minimum - _EPS <= speed <= rng.maximum + _EPS:
+            raise ProgrammeError(
+                path,
+                f"{fmt(speed)} km/h is outside this treadmill's speed range of "
+                f"{fmt(rng.minimum)}-{fmt(rng.maximum)} km/h",
+                "outside_machine_speed",
+            )
+        if direction is not SegmentDirection.FORWARD and speed > self.cap + _EPS:
+            raise ProgrammeError(
+                path,
+                f"{fmt(speed)} km/h is above the maximum backward speed of {fmt(self.cap)} km/h",
+                "above_backward_cap",
+            )
+        snapped = snap(speed, rng)
+        if direction is not SegmentDirection.FORWARD and snapped > self.cap + _EPS:
+            # Snapping to the machine's step went over the cap: take the step below.
+            snapped = round(snapped - (rng.step if rng else 0.1), 2)
+        return snapped
+
+    def incline_for(self, value: float, path: str) -> float:
+        """Check and snap an incline to the machine's range."""
+        rng = self.caps.incline
+        if rng is not None and not rng.minimum - _EPS <= value <= rng.maximum + _EPS:
+            raise ProgrammeError(
+                path,
+                f"{fmt(value)} % is outside this treadmill's incline range of "
+                f"{fmt(rng.minimum)}-{fmt(rng.maximum)} %",
+                "outside_machine_incline",
+            )
+        return snap(value, rng)
+
+    def run(self) -> Timeline:
+        """Build the timeline."""
+        if not SPEED_SCALE_MIN <= self.scale <= SPEED_SCALE_MAX:
+            raise ProgrammeError(
+                "speed_scale",
+                f"{self.scale:g} is outside the allowed range of "
+                f"{SPEED_SCALE_MIN:g}-{SPEED_SCALE_MAX:g}",
+                "out_of_range",
+            )
+        turn_speed = self.speed_for(self.options.turn_speed, "options.turn_speed", None)
+        expanded = self.programme.expanded()
+        intervals = [self.interval(i, len(expanded), s, p) for i, (s, p) in enumerate(expanded)]
+        phases: list[Phase] = []
+        previous: SegmentDirection | None = None
+        for interval in intervals:
+            direction = interval.segment.direction
+            if previous is not None and direction is not previous:
+                phases.append(self.turn(direction))
+            phases.append(self.segment(interval, after_turn=bool(phases) and previous != direction))
+            previous = direction
+        if previous is SegmentDirection.BACKWARD:
+            phases.append(self.turn(SegmentDirection.FORWARD, final=True))
+        phases = _add_lead_cues(phases)
+        phases = _add_halfway(phases)
+        return Timeline(
+            programme=self.programme,
+            phases=tuple(phases),
+            intervals=tuple(intervals),
+            start_cues=_start_cues(intervals[0]),
+            turn_speed=turn_speed,
+            backward_cap=self.cap,
+            speed_scale=self.scale,
+        )
+
+    def interval(self, index: int, count: int, segment: Segment, path: str) -> Interval:
+        """Check a segment against the options and machine and describe it."""
+        speed = self.speed_for(segment.speed, f"{path}.speed", segment.direction)
+        if segment.ramp_to and segment.ramp_to.speed is not None:
+            self.speed_for(segment.ramp_to.speed, f"{path}.ramp_to.speed", segment.direction)
+        incline = None
+        if segment.incline is not None:
+            incline = self.incline_for(segment.incline, f"{path}.incline")
+        if segment.ramp_to and segment.ramp_to.incline is not None:
+            self.incline_for(segment.ramp_to.incline, f"{path}.ramp_to.incline")
+        key = label_key(segment)
+        return Interval(index + 1, count, LABELS[key], key, path, segment, speed, incline)
+
+    def turn(self, to: SegmentDirection, *, final: bool = False) -> Phase:
+        """Describe a turn; its timing is measured at run time."""
+        estimate = self.options.turn_duration + 2.0
+        if self.options.turn_mode is TurnMode.PAUSE and not final:
+            estimate += self.options.start_countdown  # the belt restarts after a pause
+        return Phase(PhaseKind.TURN, to, estimate, final=final)
+
+    def segment(self, interval: Interval, *, after_turn: bool) -> Phase:
+        """Describe a segment's steps: cue, speed, incline (staggered) and ramps."""
+        segment = interval.segment
+        duration = segment.estimated_duration
+        steps: list[Step] = []
+        if segment.cue:
+            steps.append(
+                Step(0.0, StepKind.CUE, cue=CueType.SEGMENT_CUE, data={"text": segment.cue})
+            )
+        incline = interval.incline if interval.incline is not None else self.incline
+        raise_speed = interval.speed > self.speed + _EPS
+        steps.append(Step(0.0, StepKind.SPEED, interval.speed))
+        first = interval.index == 1
+        if abs(incline - self.incline) > _EPS or (first and interval.incline is not None):
+            # After a turn the incline follows the speed (rule 1); a raise of both is staggered.
+            later = after_turn or (raise_speed and incline > self.incline + _EPS)
+            offset = min(STAGGER_S, duration / 2) if later else 0.0
+            steps.append(Step(offset, StepKind.INCLINE, incline))
+        self.speed, self.incline = interval.speed, incline
+        steps += self.ramps(interval, duration)
+        return Phase(
+            PhaseKind.SEGMENT,
+            segment.direction,
+            duration,
+            steps=tuple(_stagger(steps)),
+            interval=interval,
+            duration=segment.duration,
+            distance=segment.distance,
+        )
+
+    def ramps(self, interval: Interval, duration: float) -> list[Step]:
+        """Split ramp_to into steps the machine can do, at most one per few seconds."""
+        ramp = interval.segment.ramp_to
+        if ramp is None:
+            return []
+        steps: list[Step] = []
+        if ramp.speed is not None:
+            end = self.speed_for(ramp.speed, "", interval.segment.direction)
+            steps += self.ramp(StepKind.SPEED, self.speed, end, duration, self.caps.speed)
+            self.speed = end
+        if ramp.incline is not None:
+            end = self.incline_for(ramp.incline, "")
+            steps += self.ramp(StepKind.INCLINE, self.incline, end, duration, self.caps.incline)
+            self.incline = end
+        return steps
+
+    @staticmethod
+    def ramp(
+        kind: StepKind, start: float, end: float, duration: float, rng: Range | None
+    ) -> list[Step]:
+        """Return evenly spaced machine steps from start to end within the duration."""
+        if abs(end - start) < _EPS:
+            return []
+        unit = rng.step if rng is not None and rng.step > 0 else 0.1
+        count = max(
+            1, min(math.ceil(abs(end - start) / unit - _EPS), int(duration // RAMP_MIN_INTERVAL_S))
+        )
+        return [
+            Step(
+                round(duration * k / (count + 1), 3),
+                kind,
+                snap(start + (end - start) * k / count, rng),
+            )
+            for k in range(1, count + 1)
+        ]
+
+
+def _stagger(steps: list[Step]) -> list[Step]:
+    """Move any incline raise that shares its moment with a speed raise (rule 4)."""
+    for _ in range(50):
+        ordered = sorted(steps, key=lambda s: (s.offset, s.kind is StepKind.INCLINE))
+        clash = _first_clash(ordered)
+        if clash is None:
+            return ordered
+        moved = replace(ordered[clash], offset=round(ordered[clash].offset + 0.5, 3))
+        steps = [*ordered[:clash], moved, *ordered[clash + 1 :]]
+    raise AssertionError("could not stagger speed and incline")  # pragma: no cover
+
+
+def _first_clash(ordered: list[Step]) -> int | None:
+    """Return the index of an incline raise at the same offset as a speed raise."""
+    speed = incline = None
+    raised_speed_at: float | None = None
+    for index, step in enumerate(ordered):
+        if step.kind is StepKind.SPEED:
+            if speed is not None and step.value > speed + _EPS:
+                raised_speed_at = step.offset
+            speed = step.value
+        elif step.kind is StepKind.INCLINE:
+            rising = incline is not None and step.value > incline + _EPS
+            if rising and raised_speed_at is not None and abs(raised_speed_at - step.offset) < _EPS:
+                return index
+            incline = step.value
+    return None
+
+
+def _add_lead_cues(phases: list[Phase]) -> list[Phase]:
+    """Attach turn-soon and knee-warning cues to the segment before they apply."""
+    out = list(phases)
+    for index, phase in enumerate(phases):
+        if phase.kind is not PhaseKind.SEGMENT:
+            continue
+        cues: list[Step] = []
+        following = phases[index + 1 : index + 3]
+        if following and following[0].kind is PhaseKind.TURN:
+            data = {"to": following[0].direction.value}
+            cues.append(Step(0.0, StepKind.CUE, cue=EventType.TURN_AROUND_SOON, data=data))
+        upcoming = next((p for p in following if p.kind is PhaseKind.SEGMENT), None)
+        if (
+            upcoming
+            and upcoming.interval
+            and upcoming.interval.segment.posture is Posture.HALF_SQUAT
+        ):
+            cues.append(Step(0.0, StepKind.CUE, cue=CueType.KNEE_WARNING))
+        out[index] = replace(phase, lead_cues=tuple(cues))
+    return out
+
+
+def _add_halfway(phases: list[Phase]) -> list[Phase]:
+    """Put the halfway cue into the segment where half the planned time has passed."""
+    half = sum(phase.estimated_duration for phase in phases) / 2
+    elapsed = 0.0
+    for index, phase in enumerate(phases):
+        if phase.kind is PhaseKind.SEGMENT and elapsed + phase.estimated_duration >= half:
+            cue = Step(round(half - elapsed, 3), StepKind.CUE, cue=CueType.HALFWAY)
+            steps = sorted([*phase.steps, cue], key=lambda s: s.offset)
+            phases[index] = replace(phase, steps=tuple(steps))
+            break
+        elapsed += phase.estimated_duration
+    return phases
+
+
+def _start_cues(first: Interval) -> tuple[Step, ...]:
+    """Return the cues said as the countdown begins (mount, knee warning)."""
+    cues: list[Step] = []
+    segment = first.segment
+    if segment.direction is SegmentDirection.BACKWARD:
+        data = {
+            "direction": segment.direction.value,
+            "handrails": (segment.handrails or Handrails.BOTH).value,
+        }
+        cues.append(Step(0.0, StepKind.CUE, cue=CueType.MOUNT, data=data))
+    if segment.posture is Posture.HALF_SQUAT:
+        cues.append(Step(0.0, StepKind.CUE, cue=CueType.KNEE_WARNING))
+    return tuple(cues)
+
+
+def compile_programme(
+    programme: Programme,
+    options: EngineOptions,
+    capabilities: Capabilities,
+    speed_scale: float = 1.0,
+) -> Timeline:
+    """Compile a programme for this machine and these options; raise ProgrammeError."""
+    return _Compiler(programme, options, capabilities, speed_scale).run()

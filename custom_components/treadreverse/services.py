@@ -1,0 +1,195 @@
+"""Actions of treadreverse, registered once for all treadmills."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.helpers import config_validation as cv, service
+import voluptuous as vol
+
+from .const import DOMAIN
+from .coordinator import ACTIVE_STATUSES, TreadmillCoordinator, TreadReverseConfigEntry
+from .helpers import run_command, validation_error
+from .programme.builtins import BUILTIN_PROGRAMMES
+from .programmes import parse_definition, programme_key
+from .storage import PROGRAMMES_KEY
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_PROGRAMME = "programme"
+ATTR_DEFINITION = "definition"
+ATTR_SPEED_SCALE = "speed_scale"
+ATTR_WAIT_FOR_PERSON = "wait_for_person"
+ATTR_SPEED = "speed"
+ATTR_INCLINE = "incline"
+ATTR_LIMIT = "limit"
+ATTR_OVERWRITE = "overwrite"
+
+ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+START_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        vol.Exclusive(ATTR_PROGRAMME, "programme"): cv.string,
+        vol.Exclusive(ATTR_DEFINITION, "programme"): dict,
+        vol.Optional(ATTR_SPEED_SCALE, default=1.0): vol.All(
+            vol.Coerce(float), vol.Range(min=0.5, max=1.5)
+        ),
+        vol.Optional(ATTR_WAIT_FOR_PERSON): cv.boolean,
+    }
+)
+SPEED_SCHEMA = ENTRY_SCHEMA.extend({vol.Required(ATTR_SPEED): vol.Coerce(float)})
+INCLINE_SCHEMA = ENTRY_SCHEMA.extend({vol.Required(ATTR_INCLINE): vol.Coerce(float)})
+SESSIONS_SCHEMA = ENTRY_SCHEMA.extend(
+    {vol.Optional(ATTR_LIMIT, default=20): vol.All(vol.Coerce(int), vol.Range(min=1, max=500))}
+)
+SAVE_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_DEFINITION): dict, vol.Optional(ATTR_OVERWRITE, default=False): cv.boolean}
+)
+DELETE_SCHEMA = vol.Schema({vol.Required(ATTR_PROGRAMME): cv.string})
+
+type Handler = Callable[[TreadmillCoordinator, ServiceCall], Coroutine[Any, Any, None]]
+
+
+def _coordinator(call: ServiceCall) -> TreadmillCoordinator:
+    """Return the treadmill the call names (the helper raises translated errors)."""
+    entry: TreadReverseConfigEntry = service.async_get_config_entry(
+        call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
+    )
+    return entry.runtime_data.coordinator
+
+
+def _from_automation(call: ServiceCall) -> bool:
+    """Return whether an automation or script made the call (no person pressed anything)."""
+    return call.context.user_id is None or call.context.parent_id is not None
+
+
+async def _start(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Start a programme by key/name or inline definition."""
+    if ATTR_DEFINITION in call.data:
+        programme: Any = parse_definition(call.data[ATTR_DEFINITION])
+    elif ATTR_PROGRAMME in call.data:
+        programme = call.data[ATTR_PROGRAMME]
+    else:
+        programme = coordinator.selected_programme
+    await coordinator.async_start_programme(
+        programme,
+        speed_scale=call.data[ATTR_SPEED_SCALE],
+        wait_for_person=call.data.get(ATTR_WAIT_FOR_PERSON, _from_automation(call)),
+    )
+
+
+async def _pause(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Pause the programme."""
+    await run_command(coordinator.engine.pause("user"))
+
+
+async def _resume(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Resume the programme."""
+    await coordinator.async_resume()
+
+
+async def _stop(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Stop the belt and the programme."""
+    await coordinator.async_stop()
+
+
+async def _skip(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Skip to the next interval (never past a turn)."""
+    await run_command(coordinator.engine.skip())
+
+
+async def _set_speed(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Set the belt speed (held to the backward cap)."""
+    await run_command(coordinator.engine.set_speed(call.data[ATTR_SPEED]))
+
+
+async def _set_incline(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Set the incline."""
+    await run_command(coordinator.engine.set_incline(call.data[ATTR_INCLINE]))
+
+
+ENTRY_ACTIONS: dict[str, tuple[vol.Schema, Handler]] = {
+    "start_programme": (START_SCHEMA, _start),
+    "pause": (ENTRY_SCHEMA, _pause),
+    "resume": (ENTRY_SCHEMA, _resume),
+    "stop": (ENTRY_SCHEMA, _stop),
+    "skip_interval": (ENTRY_SCHEMA, _skip),
+    "set_speed": (SPEED_SCHEMA, _set_speed),
+    "set_incline": (INCLINE_SCHEMA, _set_incline),
+}
+
+
+def _entry_action(handler: Handler) -> Callable[[ServiceCall], Coroutine[Any, Any, None]]:
+    """Wrap a treadmill action: resolve the config entry first."""
+
+    async def action(call: ServiceCall) -> None:
+        await handler(_coordinator(call), call)
+
+    return action
+
+
+async def _get_sessions(call: ServiceCall) -> ServiceResponse:
+    """Return the newest sessions first."""
+    sessions = _coordinator(call).store.record.sessions
+    return {"sessions": list(reversed(sessions[-call.data[ATTR_LIMIT] :]))}
+
+
+def _running_keys(hass: HomeAssistant) -> set[str]:
+    """Return the keys of programmes running on any treadmill."""
+    entries: list[TreadReverseConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    return {
+        snapshot.programme_key
+        for entry in entries
+        if (snapshot := entry.runtime_data.coordinator.engine.snapshot()).status in ACTIVE_STATUSES
+        and snapshot.programme_key
+    }
+
+
+async def _save_programme(call: ServiceCall) -> ServiceResponse:
+    """Save a programme under the slug of its name."""
+    programme = parse_definition(call.data[ATTR_DEFINITION])
+    key = programme_key(programme.name)
+    library = call.hass.data[PROGRAMMES_KEY]
+    if not key or key in BUILTIN_PROGRAMMES:
+        raise validation_error("builtin_programme", programme=key or programme.name)
+    if key in library.programmes and not call.data[ATTR_OVERWRITE]:
+        raise validation_error("programme_exists", programme=key)
+    if key in _running_keys(call.hass):
+        raise validation_error("programme_in_use", programme=key)
+    await library.async_put(key, programme.to_dict())
+    return {"programme": key}
+
+
+async def _delete_programme(call: ServiceCall) -> None:
+    """Delete a saved programme (not a built-in, not the running one)."""
+    key = call.data[ATTR_PROGRAMME]
+    library = call.hass.data[PROGRAMMES_KEY]
+    if key in BUILTIN_PROGRAMMES:
+        raise validation_error("builtin_programme", programme=key)
+    if key not in library.programmes:
+        key = programme_key(key)
+    if key not in library.programmes:
+        raise validation_error("unknown_programme", programme=call.data[ATTR_PROGRAMME])
+    if key in _running_keys(call.hass):
+        raise validation_error("programme_in_use", programme=key)
+    await library.async_delete(key)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register every action."""
+    for name, (schema, handler) in ENTRY_ACTIONS.items():
+        hass.services.async_register(DOMAIN, name, _entry_action(handler), schema=schema)
+    hass.services.async_register(
+        DOMAIN, "get_sessions", _get_sessions, SESSIONS_SCHEMA, SupportsResponse.ONLY
+    )
+    hass.services.async_register(
+        DOMAIN, "save_programme", _save_programme, SAVE_SCHEMA, SupportsResponse.OPTIONAL
+    )
+    hass.services.async_register(DOMAIN, "delete_programme", _delete_programme, DELETE_SCHEMA)
