@@ -27,7 +27,11 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "config"
-CONFIG = Path(os.environ.get("TREADREVERSE_DEV_CONFIG", ROOT / ".dev-config"))
+CONFIG = ROOT / ".dev-config"
+# The integration HA loads; another copy only to try these scripts against it.
+COMPONENT = Path(
+    os.environ.get("TREADREVERSE_COMPONENT", ROOT / "custom_components" / "treadreverse")
+)
 STORAGE = CONFIG / ".storage"
 TOKEN_FILE = CONFIG / ".dev-token"
 STATE_FILE = CONFIG / ".dev-bootstrap.json"
@@ -142,7 +146,7 @@ def sync_config() -> None:
             stale.unlink()
     components = CONFIG / "custom_components"
     components.mkdir(exist_ok=True)
-    link(ROOT / "custom_components" / DOMAIN, components / DOMAIN)
+    link(COMPONENT.resolve(), components / DOMAIN)
     for helper in (SOURCE / "custom_components").iterdir():
         if helper.is_dir():
             link(helper, components / helper.name)
@@ -375,11 +379,19 @@ async def ensure_treadmill(ha: HA) -> dict[str, Any]:
         flow = await step_flow(ha, base, flow, SIMULATED)
     if flow["type"] != "create_entry":
         raise BootstrapError(f"config flow ended with {flow}")
+    return await settled_entry(ha)
+
+
+async def settled_entry(ha: HA) -> dict[str, Any]:
+    """Return the treadreverse entry once it is no longer (re)loading (at most 10 s)."""
+    entries: list[dict[str, Any]] = []
     for _ in range(40):
         entries = await config_entries(ha)
         if entries and entries[0]["state"] not in {"not_loaded", "setup_in_progress"}:
             break
         await asyncio.sleep(0.25)
+    if not entries:
+        raise BootstrapError("the treadreverse config entry disappeared")
     return entries[0]
 
 
@@ -633,7 +645,7 @@ async def up(pid: int, limit: float) -> None:
             log(f"WARNING: the treadreverse entry is {entry['state']}: {entry.get('reason')}")
         await ensure_options(ha, entry, state)
         save_state(state)
-        entry = (await config_entries(ha))[0]
+        entry = await settled_entry(ha)
         n_entities = await ensure_dashboard(ha, entry)
         assert ha.ws is not None
         await ha.ws.close()

@@ -1,0 +1,40 @@
+"""Diagnostics of a treadmill, with its Bluetooth address redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_ADDRESS
+from homeassistant.core import HomeAssistant
+
+from .coordinator import TreadReverseConfigEntry
+
+TO_REDACT = {CONF_ADDRESS, "unique_id", "title"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: TreadReverseConfigEntry
+) -> dict[str, Any]:
+    """Return the entry, the treadmill's capabilities and state, and the engine's snapshot."""
+    coordinator = entry.runtime_data.coordinator
+    treadmill = coordinator.treadmill
+    return async_redact_data(
+        {
+            "entry": {
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+            },
+            "kind": coordinator.kind,
+            "connected": treadmill.connected,
+            "capabilities": asdict(treadmill.capabilities),
+            "live": asdict(treadmill.data),
+            "engine": asdict(coordinator.engine.snapshot()),
+            "totals": asdict(coordinator.store.record.totals),
+            "stored_sessions": len(coordinator.store.record.sessions),
+        },
+        TO_REDACT,
+    )

@@ -1,0 +1,1103 @@
+"""Run a compiled programme against a treadmill, safely (safety rules 1-11)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from custom_components.treadreverse.treadmill.base import (
+    CommandError,
+    LiveData,
+    MachineEvent,
+    MachineEventType,
+    Treadmill,
+)
+from custom_components.treadreverse.treadmill.clock import Cancel, Clock
+
+from .compiler import (
+    STAGGER_S,
+    TURN_SLOW_TIMEOUT_S,
+    Interval,
+    Phase,
+    PhaseKind,
+    Step,
+    StepKind,
+    Timeline,
+    compile_programme,
+    snap,
+)
+from .events import CueType, Direction, EngineEvent, EventType, ProgrammeStatus
+from .options import EngineOptions, TurnMode
+from .schema import Programme, ProgrammeError, SegmentDirection, fmt
+from .session import SegmentActual, SessionOutcome, SessionRecord
+
+_LOGGER = logging.getLogger(__name__)
+
+WAIT_FOR_PERSON_S = 600.0  # rule 9: give up waiting after 10 minutes
+TURN_SPEED_TOLERANCE = 0.05  # km/h: measured speeds wobble around the target
+_TICKS = (3, 2, 1)
+_MAX_DISTANCE_JUMP_M = 100.0  # a bigger jump is a machine counter reset, not walking
+
+_ACTIVE = frozenset(
+    {
+        ProgrammeStatus.WAITING,
+        ProgrammeStatus.COUNTDOWN,
+        ProgrammeStatus.RUNNING,
+        ProgrammeStatus.PAUSED,
+        ProgrammeStatus.TURNING,
+    }
+)
+_MOVING = frozenset({ProgrammeStatus.RUNNING, ProgrammeStatus.TURNING})
+
+type Listener = Callable[[EngineEvent], None]
+type SessionListener = Callable[[SessionRecord], None]
+
+
+class EngineBusyError(RuntimeError):
+    """A programme is already active."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """Everything the entities show, at one moment."""
+
+    status: ProgrammeStatus
+    direction: Direction
+    advisory: bool
+    programme_key: str | None = None
+    programme_name: str | None = None
+    interval_index: int | None = None
+    interval_count: int | None = None
+    interval_label: str | None = None
+    interval_label_key: str | None = None
+    interval_ends_at: datetime | None = None
+    programme_ends_at: datetime | None = None
+    progress: float = 0.0
+    distance_m: float = 0.0
+    backward_distance_m: float = 0.0
+    backward_time_s: float = 0.0
+    forward_distance_m: float = 0.0
+    forward_time_s: float = 0.0
+    target_speed: float | None = None
+    target_incline: float | None = None
+
+
+@dataclass(slots=True)
+class _SegmentMeter:
+    """Running totals of the segment being walked."""
+
+    time_s: float = 0.0
+    distance_m: float = 0.0
+    started: bool = False
+
+
+@dataclass(slots=True)
+class _Run:
+    """Mutable state of the programme being run."""
+
+    timeline: Timeline
+    key: str | None
+    session_id: str
+    started_at: datetime
+    phase_index: int = 0
+    phase_start: datetime | None = None  # None until the phase is entered
+    elapsed: float = 0.0  # s into the phase when paused
+    done_steps: set[int] = field(default_factory=set)
+    lead_said: bool = False
+    belt_moving: bool = False
+    target_speed: float = 0.0
+    target_incline: float | None = None
+    turn_slowed: bool = False
+    waiting_at_turn: bool = False
+    phase_distance: float = 0.0
+    last_distance: float | None = None
+    accrued_at: datetime | None = None
+    distance: dict[str, float] = field(default_factory=dict)
+    time: dict[str, float] = field(default_factory=dict)
+    meter: _SegmentMeter = field(default_factory=_SegmentMeter)
+    segments: list[SegmentActual] = field(default_factory=list)
+
+    @property
+    def phase(self) -> Phase:
+        """Return the current phase."""
+        return self.timeline.phases[self.phase_index]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """Return ISO 8601 or None."""
+    return moment.isoformat() if moment else None
+
+
+class Engine:
+    """Runs one programme at a time against one treadmill."""
+
+    def __init__(
+        self,
+        treadmill: Treadmill,
+        clock: Clock,
+        options: EngineOptions,
+        *,
+        speaker_check: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Wire the engine to a treadmill and a clock."""
+        self._treadmill = treadmill
+        self._clock = clock
+        self._options = options
+        self._speaker_check = speaker_check
+        self.status = ProgrammeStatus.IDLE
+        self.direction = Direction.STOPPED
+        self.advisory = False
+        self._run: _Run | None = None
+        self._last_session: SessionRecord | None = None
+        self._listeners: list[Listener] = []
+        self._session_listeners: list[SessionListener] = []
+        self._timers: list[Cancel] = []  # belong to the current phase or countdown
+        self._run_timers: list[Cancel] = []  # belong to the whole run (summary, waiting)
+        self._queue: deque[tuple[str, float | None]] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe: Callable[[], None] | None = treadmill.subscribe(
+            self._on_data, self._on_event
+        )
+
+    # ----- public API -------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """Return whether a programme is active (waiting, counting down, running, paused)."""
+        return self.status in _ACTIVE
+
+    @property
+    def can_control(self) -> bool:
+        """Return whether Home Assistant may send commands to this treadmill at all."""
+        return self._treadmill.capabilities.controllable and self._options.remote_control
+
+    @property
+    def speed_limit(self) -> float | None:
+        """Return the highest settable speed now (the backward cap while backward or turning)."""
+        rng = self._treadmill.capabilities.speed
+        machine = rng.maximum if rng else None
+        if self.direction in (Direction.BACKWARD, Direction.TURNING):
+            return min(self._options.max_backward_speed, machine or self._options.max_backward_speed)
+        return machine
+
+    @property
+    def session(self) -> SessionRecord | None:
+        """Return the running session's record, else the last finished one."""
+        if self._run is not None:
+            return self._record(None, None)
+        return self._last_session
+
+    def add_listener(self, callback: Listener) -> Callable[[], None]:
+        """Call back with every event; return a function that removes the listener."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def add_session_listener(self, callback: SessionListener) -> Callable[[], None]:
+        """Call back with each finished session record; return a remover."""
+        self._session_listeners.append(callback)
+
+        def remove() -> None:
+            if callback in self._session_listeners:
+                self._session_listeners.remove(callback)
+
+        return remove
+
+    async def start(
+        self,
+        programme: Programme,
+        *,
+        key: str | None,
+        speed_scale: float = 1.0,
+        wait_for_person: bool = False,
+    ) -> None:
+        """Compile and start a programme; a ProgrammeError changes nothing."""
+        if self.active:
+            raise EngineBusyError("a programme is already active")
+        timeline = compile_programme(
+            programme, self._options, self._treadmill.capabilities, speed_scale
+        )
+        now = self._clock.now()
+        self._run = _Run(timeline, key, uuid.uuid4().hex, now, accrued_at=now)
+        self._run.last_distance = self._treadmill.data.distance
+        self.advisory = not self.can_control
+        self.direction = Direction.STOPPED
+        self._emit(EventType.PROGRAMME_STARTED)
+        if self._options.summary_interval > 0:
+            self._schedule_summary(1)
+        if wait_for_person:
+            self._set_status(ProgrammeStatus.WAITING)
+            self._emit(CueType.WAITING_FOR_PERSON, timeout_s=WAIT_FOR_PERSON_S)
+            self._run_timers.append(
+                self._clock.call_at(
+                    now + timedelta(seconds=WAIT_FOR_PERSON_S), lambda: self._abort("no_person")
+                )
+            )
+            return
+        self._start_countdown(first=True)
+
+    def confirm_person(self) -> None:
+        """The person is at the treadmill: a waiting programme begins its countdown."""
+        if self.status is not ProgrammeStatus.WAITING:
+            return
+        for cancel in self._run_timers:
+            cancel()
+        self._run_timers.clear()
+        if self._options.summary_interval > 0:
+            self._schedule_summary(1)
+        self._start_countdown(first=True)
+
+    async def pause(self, reason: str = "user") -> None:
+        """Pause the programme and the belt."""
+        run = self._run
+        if run is None or self.status not in _MOVING | {ProgrammeStatus.COUNTDOWN}:
+            return
+        belt_was_moving = run.belt_moving
+        self._enter_paused(reason)
+        if belt_was_moving and self._may_command():
+            try:
+                await self._treadmill.pause()
+            except CommandError as err:
+                self._emit(CueType.COMMAND_FAILED, command="pause", reason=err.failure.value)
+                raise
+
+    async def resume(self) -> None:
+        """Continue a paused programme; a stopped belt restarts after the countdown."""
+        run = self._run
+        if run is None or self.status is not ProgrammeStatus.PAUSED:
+            return
+        self._emit(EventType.PROGRAMME_RESUMED)
+        self._continue(countdown=True)
+
+    async def skip(self) -> None:
+        """Move on to the next segment, never past a turn."""
+        run = self._run
+        if run is None or self.status is not ProgrammeStatus.RUNNING:
+            return
+        if run.phase.kind is not PhaseKind.SEGMENT or run.phase_start is None:
+            return
+        following = self._phase_after(run.phase_index)
+        if following is not None and following.kind is PhaseKind.TURN:
+            # Skipping into a turn still gives the turn cue its lead time (rule 2).
+            self._cancel_timers()
+            now = self._clock.now()
+            lead = self._options.cue_lead_time
+            elapsed = self._phase_elapsed(now)
+            run.phase_start = now - timedelta(seconds=elapsed)
+            self._schedule_end(now + timedelta(seconds=lead))
+            self._say_lead_cues(now + timedelta(seconds=lead))
+            return
+        self._end_segment(skipped=True, at=self._clock.now())
+
+    async def stop(self, reason: str = "user") -> None:
+        """Stop the belt at once, ahead of anything queued (rule 7), and end the programme."""
+        self._drop_commands()
+        self._cancel_timers()
+        was_active = self.active
+        if self.can_control:
+            try:
+                await self._treadmill.stop()
+            except CommandError as err:
+                self._emit(CueType.STOP_UNREACHABLE, command="stop", reason=err.failure.value)
+                if was_active:
+                    self._finish(SessionOutcome.STOPPED, reason)
+                raise
+        if was_active:
+            self._finish(SessionOutcome.STOPPED, reason)
+
+    async def shutdown(self, reason: str) -> None:
+        """Leave safely (rule 11): announce, slow the belt, pause it, record as aborted."""
+        run = self._run
+        if run is None or not self.active:
+            return
+        self._drop_commands()
+        self._cancel_timers()
+        self._emit(EventType.PROGRAMME_ABORTED, reason=reason)
+        if run.belt_moving and self._may_command():
+            try:
+                if run.target_speed > self._options.turn_speed:
+                    await self._treadmill.set_speed(run.timeline.turn_speed)
+                await self._treadmill.pause()
+            except CommandError as err:
+                _LOGGER.warning("Could not slow and pause the belt on shutdown: %s", err)
+        self._finish(SessionOutcome.ABORTED, reason, announce=False)
+
+    async def set_speed(self, speed: float) -> None:
+        """Set the speed by hand, held to the backward cap (rule 3); never starts the belt."""
+        limit = self.speed_limit
+        self._check_manual("speed", speed, self._treadmill.capabilities.speed)
+        if self.direction in (Direction.BACKWARD, Direction.TURNING) and limit is not None:
+            if speed > limit + 1e-6:
+                raise ProgrammeError(
+                    "speed",
+                    f"{fmt(speed)} km/h is above the maximum backward speed of {fmt(limit)} km/h",
+                    "above_backward_cap",
+                )
+        value = snap(speed, self._treadmill.capabilities.speed)
+        if self._run is not None:
+            self._accrue()
+            self._run.target_speed = value
+        await self._treadmill.set_speed(value)
+
+    async def set_incline(self, incline: float) -> None:
+        """Set the incline by hand."""
+        self._check_manual("incline", incline, self._treadmill.capabilities.incline)
+        value = snap(incline, self._treadmill.capabilities.incline)
+        if self._run is not None:
+            self._run.target_incline = value
+        await self._treadmill.set_incline(value)
+
+    def snapshot(self) -> EngineSnapshot:
+        """Return what the entities show now."""
+        run = self._run
+        if run is None:
+            return EngineSnapshot(self.status, self.direction, self.advisory)
+        self._accrue()
+        now = self._clock.now()
+        interval = self._current_interval()
+        running = self.status in _MOVING
+        return EngineSnapshot(
+            status=self.status,
+            direction=self.direction,
+            advisory=self.advisory,
+            programme_key=run.key,
+            programme_name=run.timeline.programme.name,
+            interval_index=interval.index if interval else None,
+            interval_count=len(run.timeline.intervals),
+            interval_label=interval.label if interval else None,
+            interval_label_key=interval.label_key if interval else None,
+            interval_ends_at=self._interval_ends_at() if running else None,
+            programme_ends_at=now + timedelta(seconds=self._remaining(now)) if running else None,
+            progress=self._progress(now),
+            distance_m=round(sum(run.distance.values()), 2),
+            backward_distance_m=round(run.distance.get(Direction.BACKWARD, 0.0), 2),
+            backward_time_s=round(run.time.get(Direction.BACKWARD, 0.0), 2),
+            forward_distance_m=round(run.distance.get(Direction.FORWARD, 0.0), 2),
+            forward_time_s=round(run.time.get(Direction.FORWARD, 0.0), 2),
+            target_speed=run.target_speed,
+            target_incline=run.target_incline,
+        )
+
+    async def close(self) -> None:
+        """Cancel every timer and task and let go of the treadmill (HA unload)."""
+        self._drop_commands()
+        self._cancel_timers()
+        for cancel in self._run_timers:
+            cancel()
+        self._run_timers.clear()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    # ----- events -------------------------------------------------------------------
+
+    def _emit(self, kind: EventType | CueType, **data: Any) -> None:
+        """Tell every listener; public events carry the interval's data."""
+        if isinstance(kind, EventType):
+            data = {**self._interval_data(), **data}
+        event = EngineEvent(kind, self._clock.now(), data)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must never stop the belt logic
+                _LOGGER.exception("Engine listener failed on %s", kind)
+
+    def _interval_data(self) -> dict[str, Any]:
+        """Return the interval data every public event carries."""
+        run = self._run
+        interval = self._current_interval()
+        if run is None or interval is None:
+            return {}
+        return {
+            "programme": run.key,
+            "name": run.timeline.programme.name,
+            "index": interval.index,
+            "count": interval.count,
+            "label": interval.label,
+            "label_key": interval.label_key,
+            "direction": interval.segment.direction.value,
+            "speed": interval.speed,
+            "incline": interval.incline,
+            "ends_at": _iso(self._interval_ends_at()),
+        }
+
+    def _set_status(self, status: ProgrammeStatus) -> None:
+        """Change status, accruing time first."""
+        self._accrue()
+        self.status = status
+
+    def _set_direction(self, direction: Direction) -> None:
+        """Change direction, accruing time first."""
+        self._accrue()
+        self.direction = direction
+
+    # ----- countdown and phases -----------------------------------------------------
+
+    def _start_countdown(self, *, first: bool = False) -> None:
+        """Count down before the belt starts (rule 9); any stop cancels it."""
+        run = self._run
+        assert run is not None
+        self._set_status(ProgrammeStatus.COUNTDOWN)
+        seconds = self._options.start_countdown
+        self._emit(CueType.COUNTDOWN, seconds=seconds)
+        if first:
+            for step in run.timeline.start_cues:
+                self._emit(step.cue or CueType.MOUNT, **step.data)
+        end = self._clock.now() + timedelta(seconds=seconds)
+        for tick in _TICKS:
+            self._at(end - timedelta(seconds=tick), self._tick_cb(tick))
+        self._at(end, lambda: self._countdown_done(end))
+
+    def _tick_cb(self, seconds: int) -> Callable[[], None]:
+        """Return a callback saying one countdown tick."""
+        return lambda: self._emit(CueType.COUNTDOWN_TICK, seconds=seconds)
+
+    def _countdown_done(self, at: datetime) -> None:
+        """Start the belt and enter the phase the countdown was for."""
+        run = self._run
+        assert run is not None
+        self._timers.clear()
+        self._send("start")
+        run.belt_moving = True
+        self._enter_phase(run.phase_index, at, run.elapsed)
+
+    def _continue(self, *, countdown: bool) -> None:
+        """Go on from a pause: turns finish safely, segments carry on where they were."""
+        run = self._run
+        assert run is not None
+        if run.phase.kind is PhaseKind.TURN or run.waiting_at_turn:
+            run.waiting_at_turn = False
+            self._set_status(ProgrammeStatus.TURNING)
+            self._set_direction(Direction.TURNING)
+            self._turn_slowed(self._clock.now())
+            return
+        if countdown and not run.belt_moving:
+            self._start_countdown()
+            return
+        self._enter_phase(run.phase_index, self._clock.now(), run.elapsed)
+
+    def _enter_phase(self, index: int, at: datetime, elapsed: float = 0.0) -> None:
+        """Begin (or resume) a phase whose clock started `elapsed` s before `at`."""
+        run = self._run
+        assert run is not None
+        run.phase_index = index
+        run.phase_start = at - timedelta(seconds=elapsed)
+        run.elapsed = 0.0
+        if run.phase.kind is PhaseKind.TURN:
+            self._begin_turn(at)
+            return
+        self._set_status(ProgrammeStatus.RUNNING)
+        self._set_direction(Direction(run.phase.direction.value))
+        if not run.meter.started:
+            run.meter = _SegmentMeter(started=True)
+            run.phase_distance = 0.0
+            run.lead_said = False
+            run.done_steps = set()
+            self._emit(EventType.INTERVAL_STARTED)
+        else:
+            self._reapply_targets(at)
+        for number, step in enumerate(run.phase.steps):
+            if number not in run.done_steps:
+                when = run.phase_start + timedelta(seconds=step.offset)
+                self._at(when, self._step_cb(number, step))
+        end = self._phase_end_at()
+        if end is not None:
+            self._schedule_end(end)
+            if not run.lead_said:
+                self._at(
+                    end - timedelta(seconds=self._options.cue_lead_time),
+                    lambda: self._say_lead_cues(end),
+                )
+
+    def _reapply_targets(self, at: datetime) -> None:
+        """After a restart of the belt, set the speed again, then the incline (rule 4)."""
+        run = self._run
+        assert run is not None
+        if run.target_speed > 0:
+            self._speed(run.target_speed)
+        if run.target_incline is not None:
+            incline = run.target_incline
+            self._at(at + timedelta(seconds=STAGGER_S), lambda: self._incline(incline))
+
+    def _step_cb(self, number: int, step: Step) -> Callable[[], None]:
+        """Return a callback running one step."""
+
+        def run_step() -> None:
+            run = self._run
+            assert run is not None
+            run.done_steps.add(number)
+            if step.kind is StepKind.SPEED:
+                self._speed(step.value)
+            elif step.kind is StepKind.INCLINE:
+                self._incline(step.value)
+            elif step.cue is not None:
+                self._emit(step.cue, **step.data)
+
+        return run_step
+
+    def _phase_end_at(self) -> datetime | None:
+        """Return when the current segment ends, None when it ends on measured distance."""
+        run = self._run
+        assert run is not None and run.phase_start is not None
+        phase = run.phase
+        if phase.duration is not None:
+            return run.phase_start + timedelta(seconds=phase.duration)
+        if not self._estimating():
+            return None
+        remaining = max((phase.distance or 0.0) - run.phase_distance, 0.0)
+        speed = max(run.target_speed, phase.interval.speed if phase.interval else 0.5)
+        return self._clock.now() + timedelta(seconds=remaining / (speed / 3.6))
+
+    def _schedule_end(self, end: datetime) -> None:
+        """End the segment at an absolute moment."""
+        self._at(end, lambda: self._end_segment(skipped=False, at=end))
+
+    def _say_lead_cues(self, end: datetime) -> None:
+        """Say the turn-soon and knee warning cues once, before the phase ends (rule 2)."""
+        run = self._run
+        assert run is not None
+        if run.lead_said:
+            return
+        run.lead_said = True
+        left = max((end - self._clock.now()).total_seconds(), 0.0)
+        for step in run.phase.lead_cues:
+            if step.cue is EventType.TURN_AROUND_SOON:
+                self._emit(EventType.TURN_AROUND_SOON, seconds=round(left, 1), **step.data)
+            elif step.cue is not None:
+                self._emit(step.cue, **step.data)
+
+    def _end_segment(self, *, skipped: bool, at: datetime) -> None:
+        """Close the segment's record and go on at `at` (its planned end: no drift)."""
+        run = self._run
+        assert run is not None
+        self._cancel_timers()
+        self._say_lead_cues(at)
+        self._record_segment(skipped=skipped)
+        self._next_phase(at)
+
+    def _next_phase(self, at: datetime) -> None:
+        """Enter the next phase or complete the programme."""
+        run = self._run
+        assert run is not None
+        run.meter = _SegmentMeter()
+        if run.phase_index + 1 >= len(run.timeline.phases):
+            self._complete()
+            return
+        self._enter_phase(run.phase_index + 1, at)
+
+    def _phase_after(self, index: int) -> Phase | None:
+        """Return the phase after `index`, if any."""
+        phases = self._run.timeline.phases if self._run else ()
+        return phases[index + 1] if index + 1 < len(phases) else None
+
+    # ----- turns (rule 1, rule 2) ---------------------------------------------------
+
+    def _begin_turn(self, at: datetime) -> None:
+        """Slow (or pause) the belt; the turn is timed from when it has slowed."""
+        run = self._run
+        assert run is not None
+        run.turn_slowed = False
+        self._set_status(ProgrammeStatus.TURNING)
+        self._set_direction(Direction.TURNING)
+        if not self._speaker_check():
+            self._wait_at_turn()
+            return
+        mode = self._options.turn_mode
+        self._emit(CueType.SLOW_DOWN, turn_speed=run.timeline.turn_speed, turn_mode=mode.value)
+        if mode is TurnMode.PAUSE and run.belt_moving:
+            self._send("pause")
+            run.belt_moving = self.advisory
+        elif run.target_speed > run.timeline.turn_speed:
+            self._speed(run.timeline.turn_speed)
+        if self.advisory or self._treadmill.data.speed is None:
+            # Nothing to measure: give the person turn_duration to slow down.
+            slowed_at = at + timedelta(seconds=self._options.turn_duration)
+            self._at(slowed_at, lambda: self._turn_slowed(slowed_at))
+            return
+        self._at(at + timedelta(seconds=TURN_SLOW_TIMEOUT_S), self._turn_timeout)
+        self._check_turn_speed(self._treadmill.data)
+
+    def _wait_at_turn(self) -> None:
+        """No speaker works: pause the belt and wait for the person (rule 2)."""
+        run = self._run
+        assert run is not None
+        if run.belt_moving:
+            self._send("pause")
+            run.belt_moving = False
+        run.waiting_at_turn = True
+        self._set_status(ProgrammeStatus.PAUSED)
+        self._emit(CueType.WAIT_AT_TURN, to=run.phase.direction.value)
+        self._emit(EventType.PROGRAMME_PAUSED, reason="wait_at_turn")
+
+    def _turn_timeout(self) -> None:
+        """The belt did not slow in time: pause it (rule 1)."""
+        run = self._run
+        assert run is not None
+        if run.turn_slowed:
+            return
+        self._send("pause")
+        run.belt_moving = False
+
+    def _check_turn_speed(self, data: LiveData) -> None:
+        """Declare the belt slowed once the measured speed allows the turn."""
+        run = self._run
+        if run is None or self.status is not ProgrammeStatus.TURNING or run.turn_slowed:
+            return
+        if run.phase.kind is not PhaseKind.TURN or data.speed is None:
+            return
+        if data.speed <= run.timeline.turn_speed + TURN_SPEED_TOLERANCE:
+            self._turn_slowed(self._clock.now())
+
+    def _turn_slowed(self, at: datetime) -> None:
+        """Tell the person to turn, then wait turn_duration."""
+        run = self._run
+        assert run is not None
+        if run.turn_slowed:
+            return
+        run.turn_slowed = True
+        self._cancel_timers()
+        following = self._phase_after(run.phase_index)
+        handrails = None
+        if following is not None and following.interval is not None:
+            rails = following.interval.segment.handrails
+            handrails = rails.value if rails else None
+        self._emit(CueType.TURN_NOW, to=run.phase.direction.value, handrails=handrails)
+        done = at + timedelta(seconds=self._options.turn_duration)
+        self._at(done, lambda: self._finish_turn(done))
+
+    def _finish_turn(self, at: datetime) -> None:
+        """The person has turned: the next segment may begin."""
+        run = self._run
+        assert run is not None
+        self._timers.clear()
+        before = self.direction
+        self._set_direction(Direction(run.phase.direction.value))
+        self._emit(EventType.DIRECTION_CHANGED, previous=before.value, to=self.direction.value)
+        if run.phase.final:
+            self._complete()
+            return
+        run.phase_index += 1
+        run.elapsed = 0.0
+        run.meter = _SegmentMeter()
+        if not run.belt_moving and not self.advisory:
+            self._start_countdown()
+            return
+        self._enter_phase(run.phase_index, at)
+
+    # ----- belt commands ------------------------------------------------------------
+
+    def _may_command(self) -> bool:
+        """Return whether the engine may move the belt now (not advisory, rule 10)."""
+        return self.can_control and not self.advisory
+
+    def _speed(self, value: float) -> None:
+        """Set the target speed: a command, or a spoken instruction in advisory mode."""
+        run = self._run
+        assert run is not None
+        self._accrue()
+        run.target_speed = value
+        self._emit(CueType.SPEED_CHANGE, speed=value, advisory=self.advisory)
+        self._send("set_speed", value)
+
+    def _incline(self, value: float) -> None:
+        """Set the target incline: a command, or a spoken instruction in advisory mode."""
+        run = self._run
+        assert run is not None
+        run.target_incline = value
+        self._emit(CueType.INCLINE_CHANGE, incline=value, advisory=self.advisory)
+        if self._treadmill.capabilities.incline is not None:
+            self._send("set_incline", value)
+
+    def _send(self, command: str, value: float | None = None) -> None:
+        """Queue a belt command; commands run one at a time, in order."""
+        if not self._may_command():
+            return
+        self._queue.append((command, value))
+        if self._worker is None or self._worker.done():
+            self._worker = self._spawn(self._work())
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Create a task the engine owns and cancels on stop and close."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _work(self) -> None:
+        """Send queued commands one by one; a failure pauses the programme."""
+        while self._queue:
+            command, value = self._queue.popleft()
+            try:
+                await self._call(command, value)
+            except CommandError as err:
+                self._command_failed(command, err)
+                return
+
+    async def _call(self, command: str, value: float | None) -> None:
+        """Send one command to the treadmill."""
+        if command == "set_speed" and value is not None:
+            await self._treadmill.set_speed(value)
+        elif command == "set_incline" and value is not None:
+            await self._treadmill.set_incline(value)
+        elif command == "start":
+            await self._treadmill.start()
+        elif command == "pause":
+            await self._treadmill.pause()
+
+    def _command_failed(self, command: str, err: CommandError) -> None:
+        """A command failed midway: pause the programme and say so."""
+        self._queue.clear()
+        self._emit(CueType.COMMAND_FAILED, command=command, reason=err.failure.value)
+        run = self._run
+        if run is None or self.status not in _MOVING | {ProgrammeStatus.COUNTDOWN}:
+            return
+        belt_was_moving = run.belt_moving and command != "start"
+        self._enter_paused("command_failed")
+        if belt_was_moving:
+            self._queue.append(("pause", None))  # best effort; not a motion command
+            self._worker = self._spawn(self._work())
+
+    def _drop_commands(self) -> None:
+        """Forget queued commands and cancel the one in flight."""
+        self._queue.clear()
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+        self._worker = None
+
+    # ----- pauses and faults --------------------------------------------------------
+
+    def _enter_paused(self, reason: str) -> None:
+        """Stop the timeline where it is; nothing moves until the person resumes (rule 6)."""
+        run = self._run
+        assert run is not None
+        self._drop_commands()
+        now = self._clock.now()
+        if self.status is ProgrammeStatus.RUNNING and run.phase_start is not None:
+            run.elapsed = self._phase_elapsed(now)
+        self._cancel_timers()
+        run.belt_moving = False
+        run.turn_slowed = False
+        self._set_status(ProgrammeStatus.PAUSED)
+        self._emit(EventType.PROGRAMME_PAUSED, reason=reason)
+
+    def _on_event(self, event: MachineEvent) -> None:
+        """React to what the machine and the link report."""
+        run = self._run
+        if run is None or not self.active:
+            return
+        kind = event.type
+        if kind is MachineEventType.STARTED:
+            self._console_started()
+        elif kind in (MachineEventType.PAUSED, MachineEventType.DISCONNECTED):
+            if self.status in _MOVING | {ProgrammeStatus.COUNTDOWN}:
+                reason = "console_pause" if kind is MachineEventType.PAUSED else "disconnected"
+                self._enter_paused(reason)
+            run.belt_moving = False
+            self._drop_commands()
+        elif kind is MachineEventType.STOPPED:
+            self._drop_commands()
+            self._finish(SessionOutcome.STOPPED, "console_stop")
+        elif kind is MachineEventType.SAFETY_KEY:
+            self._drop_commands()
+            self._emit(CueType.SAFETY_KEY)
+            self._abort("safety_key")
+        elif kind in (
+            MachineEventType.TARGET_SPEED_CHANGED,
+            MachineEventType.TARGET_INCLINE_CHANGED,
+            MachineEventType.CONTROL_LOST,
+        ):
+            reason = "control_lost" if kind is MachineEventType.CONTROL_LOST else "console_change"
+            self._to_advisory(reason)
+
+    def _console_started(self) -> None:
+        """The person pressed start on the console: confirmation, or a resume."""
+        run = self._run
+        assert run is not None
+        if self.status is ProgrammeStatus.WAITING:
+            self.confirm_person()
+        elif self.status is ProgrammeStatus.PAUSED:
+            run.belt_moving = True  # the person started it: no countdown needed
+            self._emit(EventType.PROGRAMME_RESUMED)
+            self._continue(countdown=False)
+
+    def _to_advisory(self, reason: str) -> None:
+        """The person decides from now on (rule 10): no more belt commands."""
+        if self.advisory:
+            return
+        self._drop_commands()
+        self.advisory = True
+        self._emit(CueType.ADVISORY_MODE, reason=reason)
+        run = self._run
+        assert run is not None
+        if self.status is ProgrammeStatus.RUNNING and run.phase.distance is not None:
+            end = self._phase_end_at()  # now estimated from time and speed
+            if end is not None:
+                self._schedule_end(end)
+
+    def _on_data(self, data: LiveData) -> None:
+        """Count distance and watch turns and distance segments."""
+        run = self._run
+        if run is None or not self.active:
+            return
+        self._accrue()
+        if data.distance is not None:
+            if run.last_distance is not None and not self._estimating():
+                delta = data.distance - run.last_distance
+                if 0 <= delta <= _MAX_DISTANCE_JUMP_M:
+                    self._add_distance(delta)
+            run.last_distance = data.distance
+        self._check_turn_speed(data)
+        self._check_distance_segment()
+
+    def _check_distance_segment(self) -> None:
+        """End a measured distance segment, saying the lead cues in time."""
+        run = self._run
+        assert run is not None
+        phase = run.phase
+        if self.status is not ProgrammeStatus.RUNNING or phase.distance is None:
+            return
+        if self._estimating():
+            return
+        remaining = phase.distance - run.phase_distance
+        now = self._clock.now()
+        if remaining <= 0:
+            self._end_segment(skipped=False, at=now)
+            return
+        seconds = remaining / (max(run.target_speed, 0.5) / 3.6)
+        if seconds <= self._options.cue_lead_time:
+            self._say_lead_cues(now + timedelta(seconds=seconds))
+
+    # ----- accounting ---------------------------------------------------------------
+
+    def _estimating(self) -> bool:
+        """Return whether distance is estimated from time and target speed."""
+        return self.advisory or self._treadmill.data.distance is None
+
+    def _accrue(self) -> None:
+        """Add time (and estimated distance) since the last accrual."""
+        run = self._run
+        if run is None or run.accrued_at is None:
+            return
+        now = self._clock.now()
+        seconds = max((now - run.accrued_at).total_seconds(), 0.0)
+        run.accrued_at = now
+        if self.status not in _MOVING or seconds == 0:
+            return
+        key = self.direction.value
+        run.time[key] = run.time.get(key, 0.0) + seconds
+        if self.status is ProgrammeStatus.RUNNING:
+            run.meter.time_s += seconds
+        if self._estimating():
+            self._add_distance(run.target_speed / 3.6 * seconds)
+
+    def _add_distance(self, metres: float) -> None:
+        """Attribute walked distance to the direction, the segment and the phase."""
+        run = self._run
+        assert run is not None
+        key = self.direction.value
+        run.distance[key] = run.distance.get(key, 0.0) + metres
+        if self.status is ProgrammeStatus.RUNNING:
+            run.meter.distance_m += metres
+            run.phase_distance += metres
+
+    def _record_segment(self, *, skipped: bool) -> None:
+        """Store planned against actual for the segment just ended."""
+        run = self._run
+        assert run is not None
+        self._accrue()
+        interval = run.phase.interval
+        if interval is None:  # pragma: no cover - only segments are recorded
+            return
+        meter = run.meter
+        speed = meter.distance_m / meter.time_s * 3.6 if meter.time_s > 0 else None
+        run.segments.append(
+            SegmentActual(
+                index=interval.index,
+                label_key=interval.label_key,
+                direction=interval.segment.direction.value,
+                planned_duration_s=interval.segment.duration,
+                planned_distance_m=interval.segment.distance,
+                planned_speed=interval.speed,
+                actual_duration_s=round(meter.time_s, 2),
+                actual_distance_m=round(meter.distance_m, 2),
+                average_speed=round(speed, 2) if speed is not None else None,
+                skipped=skipped,
+            )
+        )
+
+    def _record(self, outcome: SessionOutcome | None, reason: str | None) -> SessionRecord:
+        """Build the session record as it stands."""
+        run = self._run
+        assert run is not None
+        self._accrue()
+        backward = Direction.BACKWARD.value
+        forward = Direction.FORWARD.value
+        end = self._clock.now() if outcome else None
+        return SessionRecord(
+            id=run.session_id,
+            start=run.started_at.isoformat(),
+            end=_iso(end),
+            programme_key=run.key,
+            programme_name=run.timeline.programme.name,
+            segments=tuple(run.segments),
+            forward_distance_m=round(run.distance.get(forward, 0.0), 2),
+            forward_time_s=round(run.time.get(forward, 0.0), 2),
+            backward_distance_m=round(run.distance.get(backward, 0.0), 2),
+            backward_time_s=round(run.time.get(backward, 0.0), 2),
+            total_distance_m=round(sum(run.distance.values()), 2),
+            outcome=outcome,
+            reason=reason,
+            advisory=self.advisory,
+        )
+
+    def _summary_data(self) -> dict[str, Any]:
+        """Return the distances and times a spoken summary tells."""
+        snap_ = self.snapshot()
+        return {
+            "distance_m": snap_.distance_m,
+            "backward_distance_m": snap_.backward_distance_m,
+            "backward_time_s": snap_.backward_time_s,
+            "forward_distance_m": snap_.forward_distance_m,
+            "forward_time_s": snap_.forward_time_s,
+        }
+
+    def _schedule_summary(self, number: int) -> None:
+        """Say a summary every summary_interval s of the run, at absolute times."""
+        run = self._run
+        assert run is not None
+        when = run.started_at + timedelta(seconds=self._options.summary_interval * number)
+
+        def say() -> None:
+            if self.status in _MOVING:
+                self._emit(CueType.SUMMARY, final=False, **self._summary_data())
+            self._schedule_summary(number + 1)
+
+        self._run_timers.append(self._clock.call_at(when, say))
+
+    # ----- endings ------------------------------------------------------------------
+
+    def _complete(self) -> None:
+        """The programme is done: stop the belt and say the summary."""
+        self._send("stop_at_end")
+        self._finish(SessionOutcome.COMPLETED, None)
+
+    def _abort(self, reason: str) -> None:
+        """End the programme as aborted."""
+        self._finish(SessionOutcome.ABORTED, reason)
+
+    def _finish(self, outcome: SessionOutcome, reason: str | None, *, announce: bool = True) -> None:
+        """Record the session, tell everyone, and go back to rest."""
+        run = self._run
+        if run is None:
+            return
+        self._cancel_timers()
+        for cancel in self._run_timers:
+            cancel()
+        self._run_timers.clear()
+        if run.meter.started:
+            self._record_segment(skipped=outcome is not SessionOutcome.COMPLETED)
+            run.meter = _SegmentMeter()
+        summary = self._summary_data()
+        record = self._record(outcome, reason)
+        status = {
+            SessionOutcome.COMPLETED: ProgrammeStatus.COMPLETED,
+            SessionOutcome.ABORTED: ProgrammeStatus.ABORTED,
+            SessionOutcome.STOPPED: ProgrammeStatus.IDLE,
+        }[outcome]
+        self._set_status(status)
+        self.direction = Direction.STOPPED
+        if outcome is SessionOutcome.COMPLETED:
+            self._emit(EventType.PROGRAMME_COMPLETED)
+            self._emit(CueType.SUMMARY, final=True, **summary)
+        elif announce:
+            self._emit(EventType.PROGRAMME_ABORTED, reason=reason, outcome=outcome.value)
+        self._run = None
+        self._last_session = record
+        for listener in list(self._session_listeners):
+            listener(record)
+
+    # ----- timing helpers -----------------------------------------------------------
+
+    def _at(self, when: datetime, callback: Callable[[], None]) -> None:
+        """Schedule a phase timer at an absolute moment."""
+        self._timers.append(self._clock.call_at(when, callback))
+
+    def _cancel_timers(self) -> None:
+        """Cancel the phase's timers."""
+        for cancel in self._timers:
+            cancel()
+        self._timers.clear()
+
+    def _phase_elapsed(self, now: datetime) -> float:
+        """Return seconds since the current phase began (pauses excluded)."""
+        run = self._run
+        assert run is not None and run.phase_start is not None
+        return max((now - run.phase_start).total_seconds(), 0.0)
+
+    def _current_interval(self) -> Interval | None:
+        """Return the interval shown now: the segment, or the one a turn leads to."""
+        run = self._run
+        if run is None:
+            return None
+        phases = run.timeline.phases
+        for phase in phases[run.phase_index :]:
+            if phase.interval is not None:
+                return phase.interval
+        return run.timeline.intervals[-1]
+
+    def _interval_ends_at(self) -> datetime | None:
+        """Return when the current segment ends (estimated for distance segments)."""
+        run = self._run
+        if run is None or run.phase_start is None or self.status is not ProgrammeStatus.RUNNING:
+            return None
+        phase = run.phase
+        return run.phase_start + timedelta(seconds=phase.estimated_duration)
+
+    def _remaining(self, now: datetime) -> float:
+        """Return the estimated seconds left in the programme."""
+        run = self._run
+        assert run is not None
+        phases = run.timeline.phases
+        later = sum(p.estimated_duration for p in phases[run.phase_index + 1 :])
+        current = run.phase.estimated_duration
+        if run.phase_start is not None and self.status is ProgrammeStatus.RUNNING:
+            current = max(current - self._phase_elapsed(now), 0.0)
+        return current + later
+
+    def _progress(self, now: datetime) -> float:
+        """Return the share of the programme done, in %."""
+        run = self._run
+        assert run is not None
+        total = run.timeline.estimated_duration
+        done = total - self._remaining(now)
+        if self.status in (ProgrammeStatus.WAITING, ProgrammeStatus.COUNTDOWN) and not done:
+            return 0.0
+        return round(min(max(done / total * 100, 0.0), 100.0), 1) if total else 0.0
+
+    def _check_manual(self, name: str, value: float, rng: object) -> None:
+        """Refuse manual changes the machine cannot take."""
+        if not self.can_control:
+            raise ProgrammeError(name, "this treadmill does not take commands", "not_controllable")
+        from custom_components.treadreverse.treadmill.base import Range
+
+        if isinstance(rng, Range) and not rng.minimum - 1e-6 <= value <= rng.maximum + 1e-6:
+            unit = "km/h" if name == "speed" else "%"
+            raise ProgrammeError(
+                name,
+                f"{fmt(value)} {unit} is outside this treadmill's {name} range of "
+                f"{fmt(rng.minimum)}-{fmt(rng.maximum)} {unit}",
+                f"outside_machine_{name}",
+            )
+
+
+__all__ = ["Engine", "EngineBusyError", "EngineSnapshot", "SegmentDirection"]
