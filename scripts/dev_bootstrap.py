@@ -27,7 +27,8 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "config"
-CONFIG = ROOT / ".dev-config"
+# DEVELOP_CONFIG: another instance folder (.ci/run uses a fresh one per run).
+CONFIG = Path(os.environ.get("DEVELOP_CONFIG") or ROOT / ".dev-config").resolve()
 # The integration HA loads; another copy only to try these scripts against it.
 COMPONENT = Path(
     os.environ.get("TREADREVERSE_COMPONENT", ROOT / "custom_components" / "treadreverse")
@@ -46,6 +47,11 @@ DASHBOARD = "treadmill"
 SPEAKER = "media_player.dev_speaker"
 VOICE = "tts.dev_voice"
 SIMULATED = {"name": "Simulated treadmill", "min_speed": 0.5, "max_speed": 12, "max_incline": 12}
+
+
+def shown(path: Path) -> str:
+    """Return path relative to the repository when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def log(message: str) -> None:
@@ -352,7 +358,7 @@ async def ensure_long_lived_token(ha: HA) -> None:
     TOKEN_FILE.write_text(token + "\n")
     TOKEN_FILE.chmod(0o600)
     ha.token = token
-    log("long-lived access token stored in .dev-config/.dev-token")
+    log(f"long-lived access token stored in {shown(TOKEN_FILE)}")
 
 
 async def step_flow(ha: HA, base: str, flow: dict[str, Any], body: dict[str, Any]) -> Any:
@@ -619,7 +625,7 @@ def banner(entry: dict[str, Any], n_entities: int, seconds: float) -> None:
         "  Login:     none needed from this machine (trusted network);",
         f"             otherwise user {USER!r}, password {PASSWORD!r}",
         f"  Treadmill: {entry['title']} ({entry['state']}, {n_entities} entities)",
-        "  Token:     .dev-config/.dev-token (long-lived, for scripts/curl)",
+        f"  Token:     {shown(TOKEN_FILE)} (long-lived, for scripts and curl)",
         "  Try:       press the treadmill's controls on the dashboard; coach audio",
         "             shows up as 'Last spoken' (Dev voice) and in this log",
         "  Code:      edit custom_components/treadreverse, then Ctrl-C and rerun",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback as ha_callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 import homeassistant.util.dt as dt_util
 
@@ -23,5 +23,11 @@ class HomeAssistantClock:
 
     def call_at(self, when: datetime, callback: Callable[[], None]) -> CALLBACK_TYPE:
         """Call back at `when` through HA's event helper."""
-        job = HassJob(lambda _now: callback(), "treadreverse timer", cancel_on_shutdown=True)
+
+        @ha_callback
+        def fire(_now: datetime) -> None:
+            callback()
+
+        # A @callback job runs in the event loop, not in the executor.
+        job = HassJob(fire, "treadreverse timer", cancel_on_shutdown=True)
         return async_track_point_in_utc_time(self._hass, job, when)

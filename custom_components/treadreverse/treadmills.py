@@ -18,7 +18,7 @@ from .const import (
 )
 from .coordinator import TreadReverseConfigEntry
 from .options import entry_options
-from .treadmill.base import Treadmill, TreadmillConnectionError
+from .treadmill.base import Range, Treadmill, TreadmillConnectionError
 from .treadmill.client import FtmsTreadmill, bleak_connector
 from .treadmill.manual import ManualTreadmill
 from .treadmill.simulator import SimulatorConfig, create_simulated_treadmill
@@ -42,11 +42,13 @@ def ftms_treadmill(
 def simulated_treadmill(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> Treadmill:
     """Return a simulated treadmill with the entry's ranges."""
     config = SimulatorConfig(
-        min_speed=float(entry.data[CONF_MIN_SPEED]),
-        max_speed=float(entry.data[CONF_MAX_SPEED]),
-        max_incline=float(entry.data[CONF_MAX_INCLINE]),
+        speed_range=Range(float(entry.data[CONF_MIN_SPEED]), float(entry.data[CONF_MAX_SPEED]), 0.1),
+        incline_range=Range(0.0, float(entry.data[CONF_MAX_INCLINE]), 0.5),
     )
-    return create_simulated_treadmill(HomeAssistantClock(hass), config)
+    treadmill = create_simulated_treadmill(HomeAssistantClock(hass), config, name=entry.title)
+    # The simulated machine itself (its belt physics and timers) goes away with the entry.
+    entry.async_on_unload(treadmill.simulator.close)
+    return treadmill
 
 
 async def async_create_treadmill(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> Treadmill:

@@ -1,4 +1,4 @@
-"""A media player that accepts announcements and plays nothing."""
+"""A media player that accepts announcements, fetches the audio and plays nothing."""
 
 from __future__ import annotations
 
@@ -7,14 +7,19 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import aiohttp
+from homeassistant.components import media_source
 from homeassistant.components.media_player import (
     MediaPlayerEntity,
     MediaPlayerEntityFeature,
     MediaPlayerState,
     MediaType,
+    async_process_play_media_url,
 )
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
@@ -69,6 +74,24 @@ class DevSpeaker(MediaPlayerEntity):
         if self._unsub_idle:
             self._unsub_idle()
         self._unsub_idle = async_call_later(self.hass, PLAY_SECONDS, self._async_idle)
+        self.hass.async_create_background_task(self._async_fetch(media_id), "dev_speaker fetch")
+
+    async def _async_fetch(self, media_id: str) -> None:
+        """Download the audio like a real speaker would (this is what renders TTS)."""
+        try:
+            if media_source.is_media_source_id(media_id):
+                media_id = (
+                    await media_source.async_resolve_media(self.hass, media_id, self.entity_id)
+                ).url
+            url = async_process_play_media_url(self.hass, media_id)
+            session = async_get_clientsession(self.hass)
+            async with session.get(url, timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                resp.raise_for_status()
+                size = len(await resp.read())
+        except (HomeAssistantError, aiohttp.ClientError, TimeoutError) as err:
+            _LOGGER.warning("Dev speaker could not fetch %s: %s", media_id, err)
+            return
+        _LOGGER.info("Dev speaker fetched %d bytes of audio", size)
 
     @callback
     def _async_idle(self, _now: datetime) -> None:

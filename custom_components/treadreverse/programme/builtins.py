@@ -147,7 +147,8 @@ _ALL = (
         "knee_extension",
         "Knee extension walk",
         "For knee range of motion after injury, surgery or with arthritis: slow backward "
-        "walking, both hands on the rails, knee straight as you roll to the heel. Stop if it hurts.",
+        "walking, both hands on the rails, knee straight as you roll to the heel. "
+        "Stop if it hurts.",
         [
             _warmup(120, 3.0),
             {
@@ -170,6 +171,10 @@ _ALL = (
 
 BUILTINS: MappingProxyType[str, BuiltinProgramme] = MappingProxyType({b.key: b for b in _ALL})
 BUILTIN_KEYS: tuple[str, ...] = tuple(BUILTINS)
+# Key -> definition, in the same schema as saved programmes (what the HA layer resolves).
+BUILTIN_PROGRAMMES: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
+    {b.key: b.definition for b in _ALL}
+)
 
 
 def builtin_programme(key: str) -> Programme:

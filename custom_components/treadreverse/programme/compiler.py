@@ -119,7 +119,7 @@ class Phase:
             f"[{self.interval.label_key}] {length}"
         )
         lines = [head, *(f"  {step.render()}" for step in self.steps)]
-        lines += [f"  lead {step.render()}" for step in self.lead_cues]
+        lines += [f"  lead{step.render().removeprefix('+0')}" for step in self.lead_cues]
         return lines
 
 
@@ -193,6 +193,7 @@ class _Compiler:
         self.cap = backward_cap(options, capabilities)
         self.speed = 0.0
         self.incline = 0.0
+        self.turn_speed = options.turn_speed
 
     def speed_for(self, value: float, path: str, direction: SegmentDirection | None) -> float:
         """Scale, check (rule 3, machine range) and snap a speed; refuse, never clip."""
@@ -239,6 +240,7 @@ class _Compiler:
                 "out_of_range",
             )
         turn_speed = self.speed_for(self.options.turn_speed, "options.turn_speed", None)
+        self.turn_speed = turn_speed
         expanded = self.programme.expanded()
         intervals = [self.interval(i, len(expanded), s, p) for i, (s, p) in enumerate(expanded)]
         phases: list[Phase] = []
@@ -278,6 +280,7 @@ class _Compiler:
 
     def turn(self, to: SegmentDirection, *, final: bool = False) -> Phase:
         """Describe a turn; its timing is measured at run time."""
+        self.speed = min(self.speed, self.turn_speed)
         estimate = self.options.turn_duration + 2.0
         if self.options.turn_mode is TurnMode.PAUSE and not final:
             estimate += self.options.start_countdown  # the belt restarts after a pause
@@ -294,8 +297,9 @@ class _Compiler:
             )
         incline = interval.incline if interval.incline is not None else self.incline
         raise_speed = interval.speed > self.speed + _EPS
-        steps.append(Step(0.0, StepKind.SPEED, interval.speed))
         first = interval.index == 1
+        if first or after_turn or abs(interval.speed - self.speed) > _EPS:
+            steps.append(Step(0.0, StepKind.SPEED, interval.speed))
         if abs(incline - self.incline) > _EPS or (first and interval.incline is not None):
             # After a turn the incline follows the speed (rule 1); a raise of both is staggered.
             later = after_turn or (raise_speed and incline > self.incline + _EPS)

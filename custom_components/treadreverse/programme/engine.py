@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+import logging
 from typing import Any
+import uuid
 
 from custom_components.treadreverse.treadmill.base import (
     CommandError,
     LiveData,
     MachineEvent,
     MachineEventType,
+    Range,
     Treadmill,
 )
 from custom_components.treadreverse.treadmill.clock import Cancel, Clock
@@ -34,7 +35,7 @@ from .compiler import (
 )
 from .events import CueType, Direction, EngineEvent, EventType, ProgrammeStatus
 from .options import EngineOptions, TurnMode
-from .schema import Programme, ProgrammeError, SegmentDirection, fmt
+from .schema import Programme, ProgrammeError, fmt
 from .session import SegmentActual, SessionOutcome, SessionRecord
 
 _LOGGER = logging.getLogger(__name__)
@@ -184,7 +185,9 @@ class Engine:
         rng = self._treadmill.capabilities.speed
         machine = rng.maximum if rng else None
         if self.direction in (Direction.BACKWARD, Direction.TURNING):
-            return min(self._options.max_backward_speed, machine or self._options.max_backward_speed)
+            return min(
+                self._options.max_backward_speed, machine or self._options.max_backward_speed
+            )
         return machine
 
     @property
@@ -243,7 +246,7 @@ class Engine:
         self._start_countdown(first=True)
 
     def confirm_person(self) -> None:
-        """The person is at the treadmill: a waiting programme begins its countdown."""
+        """Confirm the person is at the treadmill: a waiting programme counts down."""
         if self.status is not ProgrammeStatus.WAITING:
             return
         for cancel in self._run_timers:
@@ -285,13 +288,14 @@ class Engine:
         following = self._phase_after(run.phase_index)
         if following is not None and following.kind is PhaseKind.TURN:
             # Skipping into a turn still gives the turn cue its lead time (rule 2).
-            self._cancel_timers()
             now = self._clock.now()
-            lead = self._options.cue_lead_time
-            elapsed = self._phase_elapsed(now)
-            run.phase_start = now - timedelta(seconds=elapsed)
-            self._schedule_end(now + timedelta(seconds=lead))
-            self._say_lead_cues(now + timedelta(seconds=lead))
+            end = now + timedelta(seconds=self._options.cue_lead_time)
+            planned = self._phase_end_at()
+            if planned is not None and planned < end:
+                end = planned
+            self._cancel_timers()
+            self._schedule_end(end)
+            self._say_lead_cues(end)
             return
         self._end_segment(skipped=True, at=self._clock.now())
 
@@ -321,7 +325,7 @@ class Engine:
         self._emit(EventType.PROGRAMME_ABORTED, reason=reason)
         if run.belt_moving and self._may_command():
             try:
-                if run.target_speed > self._options.turn_speed:
+                if run.target_speed > run.timeline.turn_speed:
                     await self._treadmill.set_speed(run.timeline.turn_speed)
                 await self._treadmill.pause()
             except CommandError as err:
@@ -332,13 +336,13 @@ class Engine:
         """Set the speed by hand, held to the backward cap (rule 3); never starts the belt."""
         limit = self.speed_limit
         self._check_manual("speed", speed, self._treadmill.capabilities.speed)
-        if self.direction in (Direction.BACKWARD, Direction.TURNING) and limit is not None:
-            if speed > limit + 1e-6:
-                raise ProgrammeError(
-                    "speed",
-                    f"{fmt(speed)} km/h is above the maximum backward speed of {fmt(limit)} km/h",
-                    "above_backward_cap",
-                )
+        backward = self.direction in (Direction.BACKWARD, Direction.TURNING)
+        if backward and limit is not None and speed > limit + 1e-6:
+            raise ProgrammeError(
+                "speed",
+                f"{fmt(speed)} km/h is above the maximum backward speed of {fmt(limit)} km/h",
+                "above_backward_cap",
+            )
         value = snap(speed, self._treadmill.capabilities.speed)
         if self._run is not None:
             self._accrue()
@@ -475,8 +479,11 @@ class Engine:
         """Go on from a pause: turns finish safely, segments carry on where they were."""
         run = self._run
         assert run is not None
-        if run.phase.kind is PhaseKind.TURN or run.waiting_at_turn:
+        if run.phase.kind is PhaseKind.TURN:
             run.waiting_at_turn = False
+            if run.belt_moving:  # started again on the console: slow it down first
+                self._begin_turn(self._clock.now())
+                return
             self._set_status(ProgrammeStatus.TURNING)
             self._set_direction(Direction.TURNING)
             self._turn_slowed(self._clock.now())
@@ -548,7 +555,8 @@ class Engine:
     def _phase_end_at(self) -> datetime | None:
         """Return when the current segment ends, None when it ends on measured distance."""
         run = self._run
-        assert run is not None and run.phase_start is not None
+        assert run is not None
+        assert run.phase_start is not None
         phase = run.phase
         if phase.duration is not None:
             return run.phase_start + timedelta(seconds=phase.duration)
@@ -640,7 +648,7 @@ class Engine:
         self._emit(EventType.PROGRAMME_PAUSED, reason="wait_at_turn")
 
     def _turn_timeout(self) -> None:
-        """The belt did not slow in time: pause it (rule 1)."""
+        """Pause a belt that did not slow in time (rule 1)."""
         run = self._run
         assert run is not None
         if run.turn_slowed:
@@ -676,7 +684,7 @@ class Engine:
         self._at(done, lambda: self._finish_turn(done))
 
     def _finish_turn(self, at: datetime) -> None:
-        """The person has turned: the next segment may begin."""
+        """End the turn: the person has turned and the next segment may begin."""
         run = self._run
         assert run is not None
         self._timers.clear()
@@ -753,9 +761,11 @@ class Engine:
             await self._treadmill.start()
         elif command == "pause":
             await self._treadmill.pause()
+        elif command == "stop":
+            await self._treadmill.stop()
 
     def _command_failed(self, command: str, err: CommandError) -> None:
-        """A command failed midway: pause the programme and say so."""
+        """Pause the programme after a command failed midway, and say so."""
         self._queue.clear()
         self._emit(CueType.COMMAND_FAILED, command=command, reason=err.failure.value)
         run = self._run
@@ -820,7 +830,7 @@ class Engine:
             self._to_advisory(reason)
 
     def _console_started(self) -> None:
-        """The person pressed start on the console: confirmation, or a resume."""
+        """Take a console start as the person's confirmation, or as a resume."""
         run = self._run
         assert run is not None
         if self.status is ProgrammeStatus.WAITING:
@@ -831,7 +841,7 @@ class Engine:
             self._continue(countdown=False)
 
     def _to_advisory(self, reason: str) -> None:
-        """The person decides from now on (rule 10): no more belt commands."""
+        """Let the person decide from now on (rule 10): no more belt commands."""
         if self.advisory:
             return
         self._drop_commands()
@@ -987,15 +997,17 @@ class Engine:
     # ----- endings ------------------------------------------------------------------
 
     def _complete(self) -> None:
-        """The programme is done: stop the belt and say the summary."""
-        self._send("stop_at_end")
+        """Complete the programme: stop the belt and say the summary."""
+        self._send("stop")
         self._finish(SessionOutcome.COMPLETED, None)
 
     def _abort(self, reason: str) -> None:
         """End the programme as aborted."""
         self._finish(SessionOutcome.ABORTED, reason)
 
-    def _finish(self, outcome: SessionOutcome, reason: str | None, *, announce: bool = True) -> None:
+    def _finish(
+        self, outcome: SessionOutcome, reason: str | None, *, announce: bool = True
+    ) -> None:
         """Record the session, tell everyone, and go back to rest."""
         run = self._run
         if run is None:
@@ -1041,7 +1053,8 @@ class Engine:
     def _phase_elapsed(self, now: datetime) -> float:
         """Return seconds since the current phase began (pauses excluded)."""
         run = self._run
-        assert run is not None and run.phase_start is not None
+        assert run is not None
+        assert run.phase_start is not None
         return max((now - run.phase_start).total_seconds(), 0.0)
 
     def _current_interval(self) -> Interval | None:
@@ -1084,13 +1097,11 @@ class Engine:
             return 0.0
         return round(min(max(done / total * 100, 0.0), 100.0), 1) if total else 0.0
 
-    def _check_manual(self, name: str, value: float, rng: object) -> None:
+    def _check_manual(self, name: str, value: float, rng: Range | None) -> None:
         """Refuse manual changes the machine cannot take."""
         if not self.can_control:
             raise ProgrammeError(name, "this treadmill does not take commands", "not_controllable")
-        from custom_components.treadreverse.treadmill.base import Range
-
-        if isinstance(rng, Range) and not rng.minimum - 1e-6 <= value <= rng.maximum + 1e-6:
+        if rng is not None and not rng.minimum - 1e-6 <= value <= rng.maximum + 1e-6:
             unit = "km/h" if name == "speed" else "%"
             raise ProgrammeError(
                 name,
@@ -1098,6 +1109,3 @@ class Engine:
                 f"{fmt(rng.minimum)}-{fmt(rng.maximum)} {unit}",
                 f"outside_machine_{name}",
             )
-
-
-__all__ = ["Engine", "EngineBusyError", "EngineSnapshot", "SegmentDirection"]

@@ -464,7 +464,8 @@ class FtmsTreadmill(Treadmill):
             return
         stale_until, self._session.stale_until = self._session.stale_until, None
         if stale_until is not None and self._clock.now() <= stale_until:
-            # Machines replay their last status on subscription: it is old news.
+            # Machines replay their last status on subscription: it is old news. It
+            # comes before any command of ours, which is why a write ends the window.
             return
         if status.code in (MachineStatusCode.CONTROL_PERMISSION_LOST, MachineStatusCode.RESET):
             self._has_control = False
@@ -642,6 +643,7 @@ class FtmsTreadmill(Treadmill):
         waiter = _Waiter(name, payload[0], priority, future)
         session = self._session
         session.waiters.append(waiter)
+        session.stale_until = None
         try:
             response = await wait_for(
                 self._clock, self._write_and_wait(client, name, payload, future), self._timeout

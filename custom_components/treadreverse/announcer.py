@@ -1,0 +1,225 @@
+"""Spoken coaching: every cue on every configured speaker at once, turn and safety cues first."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+import itertools
+import logging
+from typing import Any
+
+from homeassistant.components import tts
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+
+from .const import CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
+from .cues import CueBook, Phrase
+from .programme.events import SAFETY_CUES, CueType, EngineEvent, EventType
+
+_LOGGER = logging.getLogger(__name__)
+
+# What the notify targets get: turn and safety cues, and the session summary.
+NOTIFY_CUES = SAFETY_CUES | {CueType.SUMMARY, EventType.PROGRAMME_COMPLETED}
+SAFETY_PRIORITY, COACHING_PRIORITY = 0, 1
+
+
+@dataclass(order=True, slots=True)
+class _Queued:
+    """One phrase waiting for a speaker, turn and safety cues first, then in order."""
+
+    priority: int
+    order: int
+    phrase: Phrase = field(compare=False)
+    due: float = field(compare=False)
+
+
+@dataclass(slots=True)
+class Delivery:
+    """A phrase handed to a speaker: for tests and the cue lateness figure."""
+
+    entity_id: str
+    text: str
+    language: str
+    due: float
+    called: float
+
+
+class Speaker:
+    """One speaker's queue and worker: a busy or slow speaker delays nobody else."""
+
+    def __init__(self, announcer: Announcer, entity_id: str) -> None:
+        """Start with an empty queue."""
+        self.announcer = announcer
+        self.entity_id = entity_id
+        self.domain = entity_id.split(".", 1)[0]
+        self.queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
+        self.working = True
+        self._failed_logged = False
+
+    async def run(self) -> None:
+        """Speak queued phrases one at a time, forever (cancelled on unload)."""
+        while True:
+            item = await self.queue.get()
+            await self._deliver(item)
+
+    async def _deliver(self, item: _Queued) -> None:
+        """Call the speaker's service and remember whether it worked."""
+        hass = self.announcer.hass
+        called = hass.loop.time()
+        try:
+            await self.announcer.async_call_speaker(self, item.phrase)
+        except (HomeAssistantError, TimeoutError) as err:
+            self._failed(err)
+            return
+        self.announcer.deliveries.append(
+            Delivery(self.entity_id, item.phrase.text, item.phrase.language, item.due, called)
+        )
+        if not self.working or self._failed_logged:
+            _LOGGER.info("Speaker %s works again", self.entity_id)
+        self.working, self._failed_logged = True, False
+
+    def _failed(self, err: Exception) -> None:
+        """Log a failing speaker once; raise a repair issue when it no longer exists."""
+        self.working = False
+        if not self._failed_logged:
+            _LOGGER.warning("Speaker %s failed: %s", self.entity_id, err)
+            self._failed_logged = True
+        if self.announcer.hass.states.get(self.entity_id) is None:
+            self.announcer.raise_missing_entity(self.entity_id)
+
+
+class Announcer:
+    """Turn engine events into speech on speakers and messages on notify targets."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry_id: str, options: dict[str, Any], book: CueBook
+    ) -> None:
+        """Prepare a queue per speaker."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.book = book
+        self.engine_id: str | None = options.get(CONF_TTS_ENGINE)
+        self.notify_targets: list[str] = list(options.get(CONF_NOTIFY) or [])
+        self.speakers = [Speaker(self, e) for e in options.get(CONF_SPEAKERS) or []]
+        self.muted = False
+        self.deliveries: list[Delivery] = []
+        self._order = itertools.count()
+
+    def start(self, create_task: Any) -> None:
+        """Start one worker per speaker as background tasks of the entry."""
+        for speaker in self.speakers:
+            create_task(speaker.run(), f"treadreverse speaker {speaker.entity_id}")
+        self.check_entities()
+
+    def speakers_work(self) -> bool:
+        """Return whether a cue can be heard: some speaker is configured and works (rule 2)."""
+        return any(s.working and self.hass.states.get(s.entity_id) for s in self.speakers)
+
+    def check_entities(self) -> None:
+        """Raise a repair issue for each configured speaker or notify entity that is gone."""
+        for entity_id in [s.entity_id for s in self.speakers] + self.notify_targets:
+            if self.hass.states.get(entity_id) is None:
+                self.raise_missing_entity(entity_id)
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(entity_id))
+
+    def raise_missing_entity(self, entity_id: str) -> None:
+        """Tell the user a configured entity no longer exists."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._issue_id(entity_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="missing_entity",
+            translation_placeholders={"entity_id": entity_id},
+        )
+
+    def _issue_id(self, entity_id: str) -> str:
+        """Return the repair issue id of one entity of this entry."""
+        return f"missing_entity_{self.entry_id}_{entity_id}"
+
+    @callback
+    def on_event(self, event: EngineEvent) -> None:
+        """Say what an engine event calls for; never wait for a speaker."""
+        safety = event.type in SAFETY_CUES
+        if self.muted and not safety:
+            return
+        phrase = self.book.render_event(str(event.type), event.data)
+        if phrase is None:
+            return
+        self.say(phrase, safety=safety)
+        if event.type in NOTIFY_CUES:
+            self._notify(phrase)
+
+    def say(self, phrase: Phrase, *, safety: bool) -> None:
+        """Queue a phrase on every speaker."""
+        item_priority = SAFETY_PRIORITY if safety else COACHING_PRIORITY
+        now = self.hass.loop.time()
+        for speaker in self.speakers:
+            speaker.queue.put_nowait(_Queued(item_priority, next(self._order), phrase, now))
+
+    def _notify(self, phrase: Phrase) -> None:
+        """Send a silent copy to the notify targets, in the background."""
+        for entity_id in self.notify_targets:
+            self.hass.async_create_background_task(
+                self._async_notify(entity_id, phrase.text), f"treadreverse notify {entity_id}"
+            )
+
+    async def _async_notify(self, entity_id: str, message: str) -> None:
+        """Send one notification; a failure is logged, never raised."""
+        try:
+            await self.hass.services.async_call(
+                "notify", "send_message", {"entity_id": entity_id, "message": message},
+                blocking=True,
+            )
+        except HomeAssistantError as err:
+            _LOGGER.warning("Notify target %s failed: %s", entity_id, err)
+            if self.hass.states.get(entity_id) is None:
+                self.raise_missing_entity(entity_id)
+
+    def tts_engine(self) -> str | None:
+        """Return the configured TTS entity or Home Assistant's default engine."""
+        return tts.async_resolve_engine(self.hass, self.engine_id)
+
+    async def async_call_speaker(self, speaker: Speaker, phrase: Phrase) -> None:
+        """Speak on one media player (tts.speak, announce) or satellite (announce)."""
+        if speaker.domain == "assist_satellite":
+            await self.hass.services.async_call(
+                "assist_satellite", "announce",
+                {"entity_id": speaker.entity_id, "message": phrase.text, "preannounce": False},
+                blocking=True,
+            )
+            return
+        if (engine := self.tts_engine()) is None:
+            raise HomeAssistantError("no text-to-speech engine")
+        await self.hass.services.async_call(
+            "tts", "speak",
+            {
+                "entity_id": engine,
+                "media_player_entity_id": speaker.entity_id,
+                "message": phrase.text,
+                "language": phrase.language,
+                "cache": True,
+            },
+            blocking=True,
+        )
+
+    async def async_pregenerate(self, phrases: list[Phrase]) -> int:
+        """Put fixed cues into the TTS cache so none waits for speech generation when due."""
+        engine = self.tts_engine()
+        if engine is None or not any(s.domain == "media_player" for s in self.speakers):
+            return 0
+        done = 0
+        for phrase in dict.fromkeys(phrases):
+            source = tts.generate_media_source_id(
+                self.hass, phrase.text, engine=engine, language=phrase.language, cache=True
+            )
+            try:
+                await tts.async_get_media_source_audio(self.hass, source)
+            except (HomeAssistantError, ValueError) as err:
+                _LOGGER.debug("Could not pre-generate %r: %s", phrase.text, err)
+                continue
+            done += 1
+        return done

@@ -1,0 +1,81 @@
+"""Fixtures for the treadmill layer: a manual clock and a simulated treadmill."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from custom_components.treadreverse.treadmill.base import (
+    LiveData,
+    MachineEvent,
+    MachineEventType,
+    Treadmill,
+)
+from custom_components.treadreverse.treadmill.clock import ManualClock, settle
+from custom_components.treadreverse.treadmill.simulator import (
+    SimulatedTreadmill,
+    SimulatorConfig,
+    create_simulated_treadmill,
+)
+
+
+class Recorder:
+    """Collect what a treadmill publishes."""
+
+    def __init__(self, treadmill: Treadmill) -> None:
+        """Subscribe to data and events."""
+        self.data: list[LiveData] = []
+        self.events: list[MachineEvent] = []
+        treadmill.subscribe(self.data.append, self.events.append)
+
+    def types(self) -> list[MachineEventType]:
+        """Return the event types received so far."""
+        return [event.type for event in self.events]
+
+    def clear(self) -> None:
+        """Forget what was received."""
+        self.data.clear()
+        self.events.clear()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Return virtual time."""
+    return ManualClock()
+
+
+type Factory = Callable[..., Awaitable[tuple[SimulatedTreadmill, Recorder]]]
+
+
+@pytest.fixture
+def simulated(clock: ManualClock) -> Factory:
+    """Return a factory of connected simulated treadmills with a recorder."""
+
+    async def make(
+        *, keep_connected: bool = True, **config: Any
+    ) -> tuple[SimulatedTreadmill, Recorder]:
+        treadmill = create_simulated_treadmill(
+            clock, SimulatorConfig(**config), keep_connected=keep_connected
+        )
+        recorder = Recorder(treadmill)
+        await treadmill.connect()
+        await settle(50)
+        return treadmill, recorder
+
+    return make
+
+
+async def run[T](coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command and let every notification it causes arrive."""
+    task = asyncio.ensure_future(coro)
+    await settle(100)
+    assert task.done(), "the command is still waiting"
+    return task.result()
+
+
+def start_task[T](coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """Start a command in the background."""
+    return asyncio.ensure_future(coro)
