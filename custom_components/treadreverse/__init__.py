@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .announcer import async_create_announcer
 from .const import CONFIG_MINOR_VERSION, CONFIG_VERSION, DOMAIN
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry, TreadReverseData
 from .services import async_setup_services
@@ -45,7 +46,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry)
     await store.async_load()
     treadmill = await async_create_treadmill(hass, entry)
     coordinator = TreadmillCoordinator(hass, entry, treadmill, store)
-    entry.runtime_data = TreadReverseData(coordinator=coordinator)
+    announcer = await async_create_announcer(hass, entry, coordinator)
+    entry.runtime_data = TreadReverseData(coordinator=coordinator, announcer=announcer)
     await coordinator.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

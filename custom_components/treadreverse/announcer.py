@@ -13,8 +13,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
-from .const import CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
-from .cues import CueBook, Phrase
+from .const import CONF_LANGUAGE, CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
+from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
+from .cues import CueBook, Phrase, load_cues
 from .programme.events import SAFETY_CUES, CueType, EngineEvent, EventType
 
 _LOGGER = logging.getLogger(__name__)
@@ -223,3 +224,16 @@ class Announcer:
                 continue
             done += 1
         return done
+
+
+async def async_create_announcer(
+    hass: HomeAssistant, entry: TreadReverseConfigEntry, coordinator: TreadmillCoordinator
+) -> Announcer:
+    """Load the cue texts (in the executor) and start one worker per speaker."""
+    options = coordinator.options
+    book = await hass.async_add_executor_job(load_cues, options[CONF_LANGUAGE])
+    announcer = Announcer(hass, entry.entry_id, options, book)
+    coordinator.speaker_check = announcer.speakers_work
+    entry.async_on_unload(coordinator.engine.add_listener(announcer.on_event))
+    announcer.start(lambda coro, name: entry.async_create_background_task(hass, coro, name))
+    return announcer

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -37,6 +37,9 @@ from .treadmill.base import (
     TreadmillError,
 )
 
+if TYPE_CHECKING:
+    from .announcer import Announcer
+
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_PROGRAMME = "first_steps"
@@ -60,6 +63,8 @@ class TreadmillState:
     live: LiveData
     engine: EngineSnapshot
     totals: LifetimeTotals
+    backward_distance_m: float = 0.0  # of the running session, or the last one
+    backward_time_s: float = 0.0
     last_event: EngineEvent | None = None
 
 
@@ -68,8 +73,7 @@ class TreadReverseData:
     """Runtime data of one config entry."""
 
     coordinator: TreadmillCoordinator
-    announcer: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    announcer: Announcer
 
 
 type TreadReverseConfigEntry = ConfigEntry[TreadReverseData]
@@ -103,8 +107,8 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self.speaker_check: Callable[[], bool] = lambda: True
         self.library = hass.data[PROGRAMMES_KEY]
         self.selected_programme: str = DEFAULT_PROGRAMME
-        self.announcements = True
         self._was_connected: bool | None = None
+        self._last_session: SessionRecord | None = None
         self._unsubscribers: list[Callable[[], None]] = []
         self.data = self._state()
 
@@ -256,6 +260,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         if session.outcome == "completed":
             totals.sessions_completed += 1
         self.store.record.active_session = None
+        self._last_session = session
         self.store.add_session(record)
         self._publish()
         if not self.keep_connected:
@@ -275,12 +280,18 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._was_connected = connected
 
     def _state(self, event: EngineEvent | None = None) -> TreadmillState:
-        """Build what the entities show now."""
+        """Build what the entities show now; session sensors keep the last session's values."""
+        snapshot = self.engine.snapshot()
+        session: EngineSnapshot | SessionRecord | None = snapshot
+        if snapshot.programme_key is None and snapshot.programme_name is None:
+            session = self._last_session
         return TreadmillState(
             connected=self.treadmill.connected,
             live=self.treadmill.data,
-            engine=self.engine.snapshot(),
+            engine=snapshot,
             totals=self.store.record.totals,
+            backward_distance_m=session.backward_distance_m if session else 0.0,
+            backward_time_s=session.backward_time_s if session else 0.0,
             last_event=event,
         )
 

@@ -29,7 +29,7 @@ class TreadReverseSwitchDescription(SwitchEntityDescription):
 
 async def _set_announcements(coordinator: TreadmillCoordinator, on: bool) -> None:
     """Mute or unmute coaching talk (turn and safety cues are never muted)."""
-    coordinator.announcements = on
+    coordinator.config_entry.runtime_data.announcer.muted = not on
     coordinator.async_update_listeners()
 
 
@@ -44,7 +44,7 @@ SWITCHES: tuple[TreadReverseSwitchDescription, ...] = (
     TreadReverseSwitchDescription(
         key="announcements",
         translation_key="announcements",
-        is_on_fn=lambda c: c.announcements,
+        is_on_fn=lambda c: not c.config_entry.runtime_data.announcer.muted,
         turn_on_fn=lambda c: _set_announcements(c, True),
         turn_off_fn=lambda c: _set_announcements(c, False),
     ),
@@ -72,7 +72,7 @@ class TreadReverseSwitch(TreadReverseEntity, SwitchEntity, RestoreEntity):
         await super().async_added_to_hass()
         last = await self.async_get_last_state()
         if self.entity_description.key == "announcements" and last is not None:
-            self.coordinator.announcements = last.state != "off"
+            self.coordinator.config_entry.runtime_data.announcer.muted = last.state == "off"
         self._written = (self.available, self.shown())
 
     @override

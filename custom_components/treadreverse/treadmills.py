@@ -41,9 +41,10 @@ def ftms_treadmill(
 
 def simulated_treadmill(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> Treadmill:
     """Return a simulated treadmill with the entry's ranges."""
+    data = entry.data
     config = SimulatorConfig(
-        speed_range=Range(float(entry.data[CONF_MIN_SPEED]), float(entry.data[CONF_MAX_SPEED]), 0.1),
-        incline_range=Range(0.0, float(entry.data[CONF_MAX_INCLINE]), 0.5),
+        speed_range=Range(float(data[CONF_MIN_SPEED]), float(data[CONF_MAX_SPEED]), 0.1),
+        incline_range=Range(0.0, float(data[CONF_MAX_INCLINE]), 0.5),
     )
     treadmill = create_simulated_treadmill(HomeAssistantClock(hass), config, name=entry.title)
     # The simulated machine itself (its belt physics and timers) goes away with the entry.

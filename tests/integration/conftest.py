@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.treadreverse.const import (
     CONF_KIND,
@@ -17,6 +22,8 @@ from custom_components.treadreverse.const import (
     DOMAIN,
     Kind,
 )
+
+from .speakers import RecordingPlayer, RecordingTTS, async_setup_speakers
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +42,49 @@ SIMULATED_DATA: dict[str, Any] = {
 
 
 @pytest.fixture
-def simulated_entry() -> MockConfigEntry:
-    """Return a config entry for a simulated treadmill."""
+async def speakers(hass: HomeAssistant) -> tuple[RecordingTTS, list[RecordingPlayer]]:
+    """Set up a TTS engine and two recording media players."""
+    return await async_setup_speakers(hass, "Living room", "Kitchen")
+
+
+@pytest.fixture
+def player(speakers: tuple[RecordingTTS, list[RecordingPlayer]]) -> RecordingPlayer:
+    """Return the living-room player."""
+    return speakers[1][0]
+
+
+@pytest.fixture
+def simulated_entry(speakers: tuple[RecordingTTS, list[RecordingPlayer]]) -> MockConfigEntry:
+    """Return a config entry for a simulated treadmill that speaks on the living-room player."""
     return MockConfigEntry(
-        domain=DOMAIN, title="Simulated treadmill", data=SIMULATED_DATA, version=1, minor_version=1
+        domain=DOMAIN,
+        title="Simulated treadmill",
+        data=SIMULATED_DATA,
+        options={"speakers": ["media_player.living_room"], "tts_engine": "tts.test_speech"},
+        version=1,
+        minor_version=1,
     )
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    """Move Home Assistant's time forward one second at a time, running due timers."""
+    whole = int(seconds)
+    for _ in range(whole):
+        freezer.tick(1)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    if rest := seconds - whole:
+        freezer.tick(rest)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def loaded_simulated(
+    hass: HomeAssistant, simulated_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Return a set-up simulated treadmill entry."""
+    simulated_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(simulated_entry.entry_id)
+    await hass.async_block_till_done()
+    return simulated_entry

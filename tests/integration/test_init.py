@@ -15,8 +15,6 @@ async def test_simulated_entry_loads_and_unloads(
     assert await hass.config_entries.async_setup(simulated_entry.entry_id)
     await hass.async_block_till_done()
     assert simulated_entry.state is ConfigEntryState.LOADED
-    states = {s.entity_id: s.state for s in hass.states.async_all()}
-    print(states)
     assert await hass.config_entries.async_unload(simulated_entry.entry_id)
     await hass.async_block_till_done()
     assert simulated_entry.state is ConfigEntryState.NOT_LOADED

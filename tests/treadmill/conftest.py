@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -51,8 +51,9 @@ type Factory = Callable[..., Awaitable[tuple[SimulatedTreadmill, Recorder]]]
 
 
 @pytest.fixture
-def simulated(clock: ManualClock) -> Factory:
-    """Return a factory of connected simulated treadmills with a recorder."""
+async def simulated(clock: ManualClock) -> AsyncIterator[Factory]:
+    """Return a factory of connected simulated treadmills; disconnect them afterwards."""
+    made: list[SimulatedTreadmill] = []
 
     async def make(
         *, keep_connected: bool = True, **config: Any
@@ -60,12 +61,17 @@ def simulated(clock: ManualClock) -> Factory:
         treadmill = create_simulated_treadmill(
             clock, SimulatorConfig(**config), keep_connected=keep_connected
         )
+        made.append(treadmill)
         recorder = Recorder(treadmill)
         await treadmill.connect()
         await settle(50)
         return treadmill, recorder
 
-    return make
+    yield make
+    for treadmill in made:
+        await treadmill.disconnect()
+        treadmill.simulator.close()
+    await settle(50)
 
 
 async def run[T](coro: Coroutine[Any, Any, T]) -> T:

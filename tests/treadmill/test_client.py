@@ -24,7 +24,6 @@ from custom_components.treadreverse.treadmill.clock import ManualClock, settle
 from custom_components.treadreverse.treadmill.ftms import ControlOpcode, ResultCode
 from custom_components.treadreverse.treadmill.simulator import (
     BeltState,
-    SimulatorConfig,
     create_simulated_treadmill,
 )
 
@@ -109,6 +108,7 @@ async def test_console_actions_publish_events(simulated: Factory, clock: ManualC
     sim = treadmill.simulator
     await run(treadmill.start())
     await run(treadmill.set_speed(3.0))
+    await clock.advance(2)
     recorder.clear()
     sim.console_set_speed(3.5)
     sim.console_set_incline(1.0)
@@ -154,6 +154,7 @@ async def test_control_taken_back(simulated: Factory, clock: ManualClock) -> Non
     treadmill, recorder = await simulated()
     sim = treadmill.simulator
     await run(treadmill.start())
+    await clock.advance(2)
     sim.take_control_back()
     await clock.advance(0)
     assert recorder.types()[-1] == E.CONTROL_LOST
@@ -164,11 +165,14 @@ async def test_control_taken_back(simulated: Factory, clock: ManualClock) -> Non
     assert sim.state is BeltState.PAUSED
 
 
-async def test_reset_by_another_app_is_control_lost(simulated: Factory) -> None:
+async def test_reset_by_another_app_is_control_lost(
+    simulated: Factory, clock: ManualClock
+) -> None:
     treadmill, recorder = await simulated()
     await run(treadmill.start())
     sim = treadmill.simulator
     # Another central on the same machine sends Reset: our control is gone.
+    await clock.advance(2)
     sim.written(ftms.CONTROL_POINT, ftms.reset())
     await settle(20)
     assert recorder.types()[-1] == E.CONTROL_LOST
@@ -466,6 +470,7 @@ async def test_connect_failure(clock: ManualClock) -> None:
         await treadmill.connect()
     await clock.advance(100)
     assert treadmill.simulator.connect_attempts == 1
+    await treadmill.disconnect()
 
 
 async def test_connect_failure_keeps_trying(clock: ManualClock) -> None:
@@ -480,6 +485,8 @@ async def test_connect_failure_keeps_trying(clock: ManualClock) -> None:
     assert recorder.types() == [E.CONNECTED]
     await treadmill.connect()  # already connected: nothing happens
     assert treadmill.simulator.connect_attempts == 2
+    await treadmill.disconnect()
+    await settle(20)
 
 
 async def test_read_only_treadmill(simulated: Factory, clock: ManualClock) -> None:
@@ -491,6 +498,7 @@ async def test_read_only_treadmill(simulated: Factory, clock: ManualClock) -> No
         with pytest.raises(CommandError) as err:
             await command
         assert err.value.failure is CommandFailure.NOT_CONTROLLABLE
+    await clock.advance(2)
     treadmill.simulator.console_start()
     await clock.advance(3)
     assert recorder.types()[-1] == E.STARTED

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import given, strategies as st
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from custom_components.treadreverse.treadmill import ftms
 from custom_components.treadreverse.treadmill.base import DataField

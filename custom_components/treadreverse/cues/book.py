@@ -70,9 +70,18 @@ class CueBook:
         """Return the chosen language."""
         return self._packs[0].language
 
-    def keys(self) -> frozenset[str]:
+    def all_keys(self) -> frozenset[str]:
         """Return every key this book can render, in some language."""
         return frozenset(key for pack in self._packs for key in pack.cues)
+
+    def say(self, value: Value) -> str:
+        """Say one value (a number, quantity or label) in the chosen language."""
+        if not isinstance(value, Term):
+            return self._packs[0].say(value)
+        for pack in self._packs:
+            if value.key in pack.cues:
+                return pack.say(value)
+        raise KeyError(value.key)
 
     def template(self, key: str) -> Phrase | None:
         """Return a key's raw template and its language, or None when no pack has it."""

@@ -43,7 +43,7 @@ LABELS: dict[str, str] = {
     "forward_half_squat": "Forward half squat",
     "backward_half_squat": "Backward half squat",
 }
-_JOG_SPEED = {SegmentDirection.FORWARD: 6.5, SegmentDirection.BACKWARD: 5.0}  # km/h
+_JOG_SPEED = {SegmentDirection.FORWARD: 6.5, SegmentDirection.BACKWARD: 4.0}  # km/h
 
 
 class PhaseKind(StrEnum):

@@ -462,15 +462,14 @@ class FtmsTreadmill(Treadmill):
         except FtmsDecodeError as err:
             _LOGGER.debug("%s: bad machine status: %s", self.name, err)
             return
+        if self._is_echo(status):
+            return
         stale_until, self._session.stale_until = self._session.stale_until, None
         if stale_until is not None and self._clock.now() <= stale_until:
-            # Machines replay their last status on subscription: it is old news. It
-            # comes before any command of ours, which is why a write ends the window.
+            # Machines replay their last status on subscription: it is old news.
             return
         if status.code in (MachineStatusCode.CONTROL_PERMISSION_LOST, MachineStatusCode.RESET):
             self._has_control = False
-        if self._is_echo(status):
-            return
         event = _status_event(status)
         if event is not None:
             self._publish_event(event)
@@ -643,7 +642,6 @@ class FtmsTreadmill(Treadmill):
         waiter = _Waiter(name, payload[0], priority, future)
         session = self._session
         session.waiters.append(waiter)
-        session.stale_until = None
         try:
             response = await wait_for(
                 self._clock, self._write_and_wait(client, name, payload, future), self._timeout

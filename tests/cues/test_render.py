@@ -1,0 +1,328 @@
+"""Rendering cue keys and engine events, with English behind every language."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import shutil
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+
+from custom_components.treadreverse.cues import (
+    CUE_DIR,
+    SUPPORTED_LANGUAGES,
+    TEST_ANNOUNCEMENT,
+    CueBook,
+    CueFileError,
+    Phrase,
+    load_cues,
+    normalise_language,
+    placeholders,
+)
+from custom_components.treadreverse.programme.events import SAFETY_CUES, CueType, EventType
+
+from .samples import PLACEHOLDER_SAMPLES, SAMPLES
+
+BOOKS: dict[str, CueBook] = {language: load_cues(language) for language in SUPPORTED_LANGUAGES}
+KINDS: tuple[str, ...] = (*EventType, *CueType, TEST_ANNOUNCEMENT)
+
+
+def values_for(template: str) -> dict[str, Any]:
+    """Return sample values for a template's placeholders."""
+    return {name: PLACEHOLDER_SAMPLES[name] for name in placeholders(template)}
+
+
+@pytest.fixture
+def cue_dir(tmp_path: Path) -> Path:
+    """Copy the cue files to a folder a test may change."""
+    for language in SUPPORTED_LANGUAGES:
+        shutil.copy(CUE_DIR / f"{language}.json", tmp_path)
+    return tmp_path
+
+
+def edit(folder: Path, language: str, change: dict[str, Any]) -> None:
+    """Change top-level entries of one cue file; None deletes a cue key."""
+    path = folder / f"{language}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for name, value in change.items():
+        if name.startswith("cues."):
+            data["cues"].pop(name[5:])
+        else:
+            data[name] = value
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_key_renders(language: str) -> None:
+    book = BOOKS[language]
+    for key in sorted(book.all_keys()):
+        template = book.template(key)
+        assert template is not None
+        phrase = book.render(key, **values_for(template.text))
+        assert phrase.language == language, key
+        assert phrase.text, key
+        assert not placeholders(phrase.text), key
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_sample_event_renders_in_its_language(language: str) -> None:
+    book = BOOKS[language]
+    for kind, samples in SAMPLES.items():
+        for data in samples:
+            phrase = book.render_event(kind, data)
+            if phrase is not None:
+                assert phrase.language == language, (kind, data)
+                assert phrase.text.strip() == phrase.text, (kind, data)
+                assert "{" not in phrase.text, (kind, data)
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_safety_cues_always_have_something_to_say(language: str) -> None:
+    book = BOOKS[language]
+    for kind in SAFETY_CUES - {CueType.COUNTDOWN_TICK}:
+        assert book.render_event(kind, {}) is not None, kind
+
+
+def test_english_programme_sentences() -> None:
+    book = BOOKS["en"]
+    said = [
+        book.render_event(kind, data)
+        for kind, data in (
+            (CueType.MOUNT, {"direction": "backward", "handrails": "both"}),
+            (CueType.COUNTDOWN, {"seconds": 10}),
+            (CueType.COUNTDOWN_TICK, {"seconds": 3}),
+            (EventType.TURN_AROUND_SOON, {"seconds": 5, "to": "backward"}),
+            (CueType.SLOW_DOWN, {"turn_speed": 1.0, "turn_mode": "slow"}),
+            (CueType.SLOW_DOWN, {"turn_speed": 1.0, "turn_mode": "pause"}),
+            (CueType.TURN_NOW, {"to": "backward", "handrails": "one"}),
+            (CueType.TURN_NOW, {"to": "forward", "handrails": "one"}),
+            (CueType.SPEED_CHANGE, {"speed": 2.0, "advisory": True}),
+            (CueType.KNEE_WARNING, {}),
+            (CueType.WAIT_AT_TURN, {"to": "forward"}),
+            (EventType.PROGRAMME_ABORTED, {"reason": "stop_unreachable"}),
+        )
+    ]
+    assert [phrase.text for phrase in said if phrase] == [
+        "Step on facing away from the console and hold both handrails.",
+        "The belt starts in 10 seconds.",
+        "3",
+        "In 5 seconds, turn around to walk backward.",
+        "Slowing down to 1 kilometre per hour to turn.",
+        "Pausing the belt to turn.",
+        "Turn around now, walk backward, with one hand on a handrail.",
+        "Turn to face forward.",
+        "Set the speed to 2 kilometres per hour.",
+        "Half squat next. Keep your back straight; stop if your knees hurt.",
+        "Turn to face forward, then press resume.",
+        "I can't reach the treadmill. Press stop or pull the safety key now.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "expected"),
+    [
+        (
+            EventType.INTERVAL_STARTED,
+            {"direction": "backward", "speed": 2.0, "duration": 30},
+            "Backward walk at 2 kilometres per hour for 30 seconds.",
+        ),
+        (
+            EventType.INTERVAL_STARTED,
+            {"direction": "backward", "speed": "fast", "duration": 30},
+            "Backward walk for 30 seconds.",
+        ),
+        (EventType.INTERVAL_STARTED, {"speed": 2.0}, "Next interval at 2 kilometres per hour."),
+        (EventType.INTERVAL_STARTED, {"direction": "sideways", "duration": -3}, "Next interval."),
+        (
+            EventType.TURN_AROUND_SOON,
+            {"seconds": None, "to": "backward"},
+            "Get ready to turn around.",
+        ),
+        (EventType.TURN_AROUND_SOON, {"seconds": 5, "to": "up"}, "Turn around in 5 seconds."),
+        (CueType.SLOW_DOWN, {"turn_speed": float("nan")}, "Slowing down to turn."),
+        (
+            CueType.MOUNT,
+            {"direction": "backward", "handrails": "two"},
+            "Step on facing away from the console and hold the handrails.",
+        ),
+        (CueType.COUNTDOWN, {"seconds": True}, "The belt is about to start."),
+        (EventType.PROGRAMME_PAUSED, {"reason": "Something New!"}, "Programme paused."),
+        (EventType.PROGRAMME_PAUSED, {"reason": 7}, "Programme paused."),
+        (
+            EventType.PROGRAMME_COMPLETED,
+            {"distance": 800, "backward_time": 60},
+            "Well done, programme complete! You walked backward for 1 minute.",
+        ),
+        (CueType.SUMMARY, {"elapsed": 120, "distance": 400}, "2 minutes done. Keep going!"),
+        (
+            TEST_ANNOUNCEMENT,
+            {"message": "  "},
+            "This is a test announcement from your treadmill coach.",
+        ),
+        (CueType.SEGMENT_CUE, {"text": "Toes first {speed}"}, "Toes first {speed}"),
+    ],
+)
+def test_missing_or_bad_data_falls_back_to_a_shorter_sentence(
+    kind: str, data: dict[str, Any], expected: str
+) -> None:
+    assert BOOKS["en"].render_event(kind, data) == Phrase(expected, "en")
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        (EventType.DIRECTION_CHANGED, {"direction": "turning"}),
+        (EventType.DIRECTION_CHANGED, {}),
+        (CueType.COUNTDOWN_TICK, {"seconds": -1}),
+        (CueType.SPEED_CHANGE, {}),
+        (CueType.INCLINE_CHANGE, {"incline": "steep"}),
+        (CueType.SEGMENT_CUE, {"text": ""}),
+        ("not_a_cue", {}),
+    ],
+)
+def test_nothing_to_say(kind: str, data: dict[str, Any]) -> None:
+    assert BOOKS["de"].render_event(kind, data) is None
+
+
+def test_render_event_without_data() -> None:
+    assert BOOKS["en"].render_event(CueType.SAFETY_KEY) == Phrase(
+        "The safety key was pulled. The belt has stopped.", "en"
+    )
+
+
+def test_render_errors() -> None:
+    book = BOOKS["en"]
+    with pytest.raises(KeyError, match="nowhere"):
+        book.render("nowhere")
+    with pytest.raises(KeyError, match="speed"):
+        book.render("speed_change")
+    assert book.template("nowhere") is None
+    assert book.render_first(["nowhere", "halfway"], {}) == Phrase("Halfway there.", "en")
+    assert book.render_first(["nowhere"], {}) is None
+
+
+def test_missing_key_falls_back_to_english(cue_dir: Path) -> None:
+    edit(cue_dir, "de", {"cues.turn_now.backward.both": None, "cues.label.backward": None})
+    book = load_cues("de", cue_dir)
+    assert book.language == "de"
+    turn = {"to": "backward", "handrails": "both"}
+    assert book.render_event(CueType.TURN_NOW, turn) == Phrase(
+        "Turn around now, walk backward, and hold both handrails.", "en"
+    )
+    assert book.render_event(CueType.TURN_NOW, {"to": "backward"}) == Phrase(
+        "Jetzt umdrehen und rückwärts gehen.", "de"
+    )
+    # A missing label makes the whole sentence English, units included.
+    interval = {"direction": "backward", "speed": 2.5}
+    assert book.render_event(EventType.INTERVAL_STARTED, interval) == Phrase(
+        "Backward walk at 2.5 kilometres per hour.", "en"
+    )
+    assert book.render("turn_now.backward.both") == Phrase(
+        "Turn around now, walk backward, and hold both handrails.", "en"
+    )
+    assert book.template("turn_now.backward.both") == Phrase(
+        "Turn around now, walk backward, and hold both handrails.", "en"
+    )
+    assert "turn_now.backward.both" in book.all_keys()
+
+
+@pytest.mark.parametrize(
+    ("asked", "language"),
+    [("de", "de"), ("de-DE", "de"), ("fr_CA", "fr"), (" NL ", "nl"), ("it", "en"), ("", "en")],
+)
+def test_language_codes(asked: str, language: str) -> None:
+    assert normalise_language(asked) == language
+    assert load_cues(asked).language == language
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"cues": {"a": 1}},
+        {"cues": []},
+        {"language": 5},
+        {"format": None},
+        {"format": {"units": {}}},
+        {"format": {"units": {"speed.one": "x"}}},
+    ],
+)
+def test_malformed_files_are_refused(cue_dir: Path, change: dict[str, Any]) -> None:
+    edit(cue_dir, "fr", change)
+    with pytest.raises(CueFileError, match=r"fr\.json"):
+        load_cues("fr", cue_dir)
+
+
+def test_unknown_plural_rule_is_refused(cue_dir: Path) -> None:
+    data = json.loads((cue_dir / "es.json").read_text(encoding="utf-8"))
+    data["format"]["plural_rule"] = "slavic"
+    (cue_dir / "es.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CueFileError, match="plural_rule"):
+        load_cues("es", cue_dir)
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
+def test_unreadable_files_are_refused(cue_dir: Path, content: str) -> None:
+    (cue_dir / "nl.json").write_text(content, encoding="utf-8")
+    with pytest.raises(CueFileError, match=r"nl\.json"):
+        load_cues("nl", cue_dir)
+
+
+def test_missing_file_is_refused(cue_dir: Path) -> None:
+    (cue_dir / "en.json").unlink()
+    with pytest.raises(CueFileError, match=r"en\.json"):
+        load_cues("en", cue_dir)
+
+
+NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.booleans(),
+    st.none(),
+    st.text(alphabet=st.characters(exclude_characters="{}"), max_size=12),
+    st.sampled_from(["forward", "backward", "both", "one", "none", "pause", "slow", "user"]),
+)
+DATA_KEYS = (
+    "seconds",
+    "timeout_s",
+    "remaining_s",
+    "speed",
+    "incline",
+    "turn_speed",
+    "duration",
+    "distance",
+    "elapsed",
+    "backward_distance",
+    "backward_time",
+    "direction",
+    "to",
+    "handrails",
+    "turn_mode",
+    "advisory",
+    "final",
+    "reason",
+    "command",
+    "intensity",
+    "posture",
+    "text",
+    "message",
+    "programme",
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    kind=st.sampled_from(KINDS),
+    data=st.dictionaries(st.sampled_from(DATA_KEYS), NUMBERS, max_size=8),
+    language=st.sampled_from(SUPPORTED_LANGUAGES),
+)
+def test_render_event_never_raises(kind: str, data: dict[str, Any], language: str) -> None:
+    phrase = BOOKS[language].render_event(kind, data)
+    if phrase is None:
+        return
+    assert phrase.language == language
+    assert not placeholders(phrase.text)
+    if not any(isinstance(value, str) for value in data.values()):
+        assert "nan" not in phrase.text
+        assert "inf" not in phrase.text
