@@ -172,7 +172,9 @@ class Announcer:
         """Send one notification; a failure is logged, never raised."""
         try:
             await self.hass.services.async_call(
-                "notify", "send_message", {"entity_id": entity_id, "message": message},
+                "notify",
+                "send_message",
+                {"entity_id": entity_id, "message": message},
                 blocking=True,
             )
         except HomeAssistantError as err:
@@ -188,7 +190,8 @@ class Announcer:
         """Speak on one media player (tts.speak, announce) or satellite (announce)."""
         if speaker.domain == "assist_satellite":
             await self.hass.services.async_call(
-                "assist_satellite", "announce",
+                "assist_satellite",
+                "announce",
                 {"entity_id": speaker.entity_id, "message": phrase.text, "preannounce": False},
                 blocking=True,
             )
@@ -196,7 +199,8 @@ class Announcer:
         if (engine := self.tts_engine()) is None:
             raise HomeAssistantError("no text-to-speech engine")
         await self.hass.services.async_call(
-            "tts", "speak",
+            "tts",
+            "speak",
             {
                 "entity_id": engine,
                 "media_player_entity_id": speaker.entity_id,

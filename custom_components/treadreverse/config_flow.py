@@ -30,7 +30,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     TextSelector,
 )
-import voluptuous as vol
+import probatio as vol
 
 from .const import (
     CONF_CUE_LEAD_TIME,
@@ -66,7 +66,7 @@ from .options import entry_options
 from .treadmill.base import TreadmillConnectionError
 
 
-def _number(minimum: float, maximum: float, step: float, unit: str | None = None) -> NumberSelector:
+def _number(minimum: float, maximum: float, step: float, unit: str) -> NumberSelector:
     """Return a number box with a unit."""
     return NumberSelector(
         NumberSelectorConfig(

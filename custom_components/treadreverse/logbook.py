@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from homeassistant.components.logbook import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
+from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
@@ -38,6 +38,11 @@ def _ending(data: dict[str, Any]) -> str:
     return f"{text}, {total:.0f} m in total" if total is not None else text
 
 
+def _unknown(_data: dict[str, Any]) -> str:
+    """Describe an event type this version does not know."""
+    return "reported an event"
+
+
 MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "programme_started": lambda d: f"started the programme {d.get('programme_name', '')}".strip(),
     "interval_started": lambda d: f"started interval {_interval(d)}",
@@ -63,7 +68,8 @@ def async_describe_events(
         data = dict(event.data)
         device = dr.async_get(hass).async_get(data.get("device_id") or "")
         name = (device.name_by_user or device.name) if device else None
-        message = MESSAGES.get(data.get("type", ""), lambda _d: "reported an event")(data)
+        describe_type = MESSAGES.get(str(data.get("type", "")), _unknown)
+        message = describe_type(data)
         return {LOGBOOK_ENTRY_NAME: name or "Treadmill", LOGBOOK_ENTRY_MESSAGE: message}
 
     async_describe_event(DOMAIN, EVENT_TREADREVERSE, describe)

@@ -13,7 +13,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import config_validation as cv, service
-import voluptuous as vol
+import probatio as vol
 
 from .const import DOMAIN
 from .coordinator import ACTIVE_STATUSES, TreadmillCoordinator, TreadReverseConfigEntry
