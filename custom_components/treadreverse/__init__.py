@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
@@ -49,6 +49,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry)
     announcer = await async_create_announcer(hass, entry, coordinator)
     entry.runtime_data = TreadReverseData(coordinator=coordinator, announcer=announcer)
     await coordinator.async_start()
+
+    async def _async_on_stop(_event: Event) -> None:
+        # Home Assistant stops without unloading entries: leave safely anyway (rule 11).
+        await coordinator.async_shutdown_runtime("restart")
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_on_stop))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

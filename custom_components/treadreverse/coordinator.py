@@ -109,6 +109,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self.selected_programme: str = DEFAULT_PROGRAMME
         self._was_connected: bool | None = None
         self._last_session: SessionRecord | None = None
+        self._closed = False
         self._unsubscribers: list[Callable[[], None]] = []
         self.data = self._state()
 
@@ -196,6 +197,9 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
 
     async def async_shutdown_runtime(self, reason: str) -> None:
         """Leave safely (rule 11): slow and pause the belt, record the session, release all."""
+        if self._closed:
+            return
+        self._closed = True
         if self.engine.status in ACTIVE_STATUSES:
             await self.engine.shutdown(reason)
         await self.engine.close()

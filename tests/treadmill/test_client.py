@@ -165,9 +165,7 @@ async def test_control_taken_back(simulated: Factory, clock: ManualClock) -> Non
     assert sim.state is BeltState.PAUSED
 
 
-async def test_reset_by_another_app_is_control_lost(
-    simulated: Factory, clock: ManualClock
-) -> None:
+async def test_reset_by_another_app_is_control_lost(simulated: Factory, clock: ManualClock) -> None:
     treadmill, recorder = await simulated()
     await run(treadmill.start())
     sim = treadmill.simulator

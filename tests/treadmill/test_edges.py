@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from bleak.exc import BleakError
+import pytest
 
-from custom_components.treadreverse.treadmill import client as client_module
-from custom_components.treadreverse.treadmill import ftms
+from custom_components.treadreverse.treadmill import client as client_module, ftms
 from custom_components.treadreverse.treadmill.base import (
     Capabilities,
     CommandError,
@@ -39,9 +38,9 @@ from custom_components.treadreverse.treadmill.manual import ManualTreadmill
 from custom_components.treadreverse.treadmill.simulator import (
     SimulatedBleakClient,
     SimulatedFtmsPeripheral,
+    _Services as Services,
     create_simulated_treadmill,
 )
-from custom_components.treadreverse.treadmill.simulator import _Services as Services
 
 from .conftest import Factory, Recorder, run
 

@@ -462,17 +462,27 @@ class FtmsTreadmill(Treadmill):
         except FtmsDecodeError as err:
             _LOGGER.debug("%s: bad machine status: %s", self.name, err)
             return
+        if status.code in (MachineStatusCode.CONTROL_PERMISSION_LOST, MachineStatusCode.RESET):
+            # Even when stale: one needless control request costs less than a refused stop.
+            self._has_control = False
         if self._is_echo(status):
             return
         stale_until, self._session.stale_until = self._session.stale_until, None
-        if stale_until is not None and self._clock.now() <= stale_until:
-            # Machines replay their last status on subscription: it is old news.
+        if (
+            stale_until is not None
+            and self._clock.now() <= stale_until
+            and status.code != MachineStatusCode.STOPPED_BY_SAFETY_KEY
+        ):
+            # Machines replay their last status on subscription: it is old news. A safety
+            # key is reported all the same: a needless pause beats a hidden emergency.
             return
-        if status.code in (MachineStatusCode.CONTROL_PERMISSION_LOST, MachineStatusCode.RESET):
-            self._has_control = False
         event = _status_event(status)
-        if event is not None:
-            self._publish_event(event)
+        if event is None:
+            return
+        # The person has taken over: from now on the machine's statuses are theirs, so no
+        # status (e.g. a start after their stop) may pass for the echo of an older command.
+        self._echoes.clear()
+        self._publish_event(event)
 
     def _on_response(self, link: int, _sender: object, data: bytearray) -> None:
         """Hand a Control Point indication to the request waiting for it."""
@@ -483,7 +493,9 @@ class FtmsTreadmill(Treadmill):
         except FtmsDecodeError as err:
             _LOGGER.debug("%s: bad control point response: %s", self.name, err)
             return
-        waiters = [w for w in self._session.waiters if w.opcode == response.opcode]
+        waiters = [
+            w for w in self._session.waiters if w.opcode == response.opcode and not w.future.done()
+        ]
         # A stop's indication goes to the stop first, so that a pause whose own
         # indication was lost can never make the stop wait for its timeout.
         waiters.sort(key=lambda w: not w.priority)
@@ -608,6 +620,8 @@ class FtmsTreadmill(Treadmill):
         """Send queued commands one at a time."""
         while self._queue:
             command = self._queue.popleft()
+            if command.future.done():
+                continue  # the caller gave up (cancelled): do not send it
             try:
                 await self._ensure_control(command.name)
                 echo = self._expect(command.echo) if command.echo else None
@@ -615,8 +629,7 @@ class FtmsTreadmill(Treadmill):
             except CommandError as err:
                 _fail(command.future, err)
             else:
-                if not command.future.done():
-                    command.future.set_result(None)
+                _succeed(command.future)
 
     def _drop_queue(self, failure: CommandFailure) -> None:
         """Fail every command that is still queued."""
@@ -692,6 +705,12 @@ def _pick[T](new: T | None, old: T | None) -> T | None:
 def _seconds(value: float) -> timedelta:
     """Return a timedelta of seconds."""
     return timedelta(seconds=value)
+
+
+def _succeed(future: asyncio.Future[None]) -> None:
+    """Resolve a future unless it is already done (its caller was cancelled)."""
+    if not future.done():
+        future.set_result(None)
 
 
 def _fail[T](future: asyncio.Future[T], error: CommandError) -> None:

@@ -1,0 +1,89 @@
+"""A test rig: engine + fake treadmill + manual clock + recorded events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from custom_components.treadreverse.programme.engine import Engine
+from custom_components.treadreverse.programme.events import CueType, EngineEvent, EventType
+from custom_components.treadreverse.programme.options import EngineOptions
+from custom_components.treadreverse.programme.schema import Programme
+from custom_components.treadreverse.programme.session import SessionRecord
+from custom_components.treadreverse.treadmill.base import Capabilities
+from custom_components.treadreverse.treadmill.clock import ManualClock
+
+from .fake import CAPS, FakeTreadmill
+
+
+def programme(*segments: dict[str, Any]) -> Programme:
+    """Return a programme of these segments."""
+    return Programme.from_dict({"name": "T", "segments": list(segments)})
+
+
+def seg(direction: str = "forward", **fields: Any) -> dict[str, Any]:
+    """Return a segment definition with defaults."""
+    return {"direction": direction, "duration": 60, "speed": 2.0, **fields}
+
+
+class Rig:
+    """Everything a test needs to drive the engine in virtual time."""
+
+    def __init__(
+        self,
+        options: EngineOptions | None = None,
+        caps: Capabilities = CAPS,
+        **fake: Any,
+    ) -> None:
+        """Build the clock, the fake treadmill and the engine."""
+        self.clock = ManualClock()
+        self.start = self.clock.now()
+        self.tm = FakeTreadmill(self.clock, caps, **fake)
+        self.speaker = True
+        self.engine = Engine(
+            self.tm, self.clock, options or EngineOptions(), speaker_check=lambda: self.speaker
+        )
+        self.events: list[EngineEvent] = []
+        self.sessions: list[SessionRecord] = []
+        self.engine.add_listener(self.events.append)
+        self.engine.add_session_listener(self.sessions.append)
+
+    def t(self, moment: datetime | None = None) -> float:
+        """Return seconds since the rig started."""
+        return ((moment or self.clock.now()) - self.start).total_seconds()
+
+    async def run(self, seconds: float, step: float = 0.5) -> None:
+        """Advance virtual time in small steps."""
+        remaining = seconds
+        while remaining > 1e-9:
+            chunk = min(step, remaining)
+            await self.clock.advance(chunk)
+            remaining -= chunk
+
+    async def run_until(
+        self, done: Callable[[], bool], limit: float = 7200.0, step: float = 1.0
+    ) -> None:
+        """Advance until a condition holds."""
+        waited = 0.0
+        while not done():
+            assert waited < limit, "condition never held"
+            await self.clock.advance(step)
+            waited += step
+
+    def types(self) -> list[str]:
+        """Return the event types in order."""
+        return [str(e.type) for e in self.events]
+
+    def of(self, kind: EventType | CueType) -> list[EngineEvent]:
+        """Return the events of one type."""
+        return [e for e in self.events if e.type is kind]
+
+    def commands(self) -> list[tuple[float, str, float | None]]:
+        """Return the fake's command log as (t, name, value)."""
+        return [(self.t(c.at), c.name, c.value) for c in self.tm.log]
+
+    async def close(self) -> None:
+        """Close the engine and stop the fake's reports."""
+        await self.engine.close()
+        self.tm.close()
