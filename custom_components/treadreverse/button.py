@@ -29,7 +29,7 @@ BUTTONS: tuple[TreadReverseButtonDescription, ...] = (
         key="start", translation_key="start", press_fn=lambda c: c.async_press_start()
     ),
     TreadReverseButtonDescription(
-        key="pause", translation_key="pause", press_fn=lambda c: c.engine.pause("user")
+        key="pause", translation_key="pause", press_fn=lambda c: c.async_pause()
     ),
     TreadReverseButtonDescription(
         key="resume", translation_key="resume", press_fn=lambda c: c.async_resume()
@@ -38,7 +38,7 @@ BUTTONS: tuple[TreadReverseButtonDescription, ...] = (
         key="stop", translation_key="stop", press_fn=lambda c: c.async_stop()
     ),
     TreadReverseButtonDescription(
-        key="skip_interval", translation_key="skip_interval", press_fn=lambda c: c.engine.skip()
+        key="skip_interval", translation_key="skip_interval", press_fn=lambda c: c.async_skip()
     ),
 )
 

@@ -171,8 +171,24 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         elif status not in ACTIVE_STATUSES:
             await self.async_start_programme(self.selected_programme)
 
+    def _require_active(self) -> None:
+        """Refuse a programme command when no programme is active."""
+        if self.engine.status not in ACTIVE_STATUSES:
+            raise validation_error("not_active")
+
+    async def async_pause(self) -> None:
+        """Pause the programme and the belt."""
+        self._require_active()
+        await run_command(self.engine.pause("user"))
+
+    async def async_skip(self) -> None:
+        """Skip to the next interval (never past a turn)."""
+        self._require_active()
+        await run_command(self.engine.skip())
+
     async def async_resume(self) -> None:
         """Resume a paused programme, or confirm a waiting one (the person is there)."""
+        self._require_active()
         if self.engine.status is ProgrammeStatus.WAITING:
             self.engine.confirm_person()
             return

@@ -86,7 +86,7 @@ async def _start(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
 
 async def _pause(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Pause the programme."""
-    await run_command(coordinator.engine.pause("user"))
+    await coordinator.async_pause()
 
 
 async def _resume(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
@@ -101,7 +101,7 @@ async def _stop(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
 
 async def _skip(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Skip to the next interval (never past a turn)."""
-    await run_command(coordinator.engine.skip())
+    await coordinator.async_skip()
 
 
 async def _set_speed(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:

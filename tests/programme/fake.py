@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from custom_components.treadreverse.treadmill.base import (
     Capabilities,
@@ -58,6 +59,8 @@ class FakeTreadmill(Treadmill):
         self.latency = latency
         self.log: list[Command] = []
         self.marks: list[tuple[datetime, str]] = []
+        # Commands, marks and (from the rig) engine events in the order they happened.
+        self.trace: list[tuple[str, Any]] = []
         self.history: list[tuple[datetime, float]] = []
         self.speed = 0.0
         self.target = 0.0
@@ -129,7 +132,9 @@ class FakeTreadmill(Treadmill):
     async def _command(self, name: str, value: float | None = None) -> None:
         """Log a command, then fail or apply it after the latency."""
         self.physics()
-        self.log.append(Command(self.clock.now(), name, value))
+        command = Command(self.clock.now(), name, value)
+        self.log.append(command)
+        self.trace.append(("cmd", command))
         if not self.link:
             raise CommandError(name, CommandFailure.DISCONNECTED)
         if name in self.failures:
@@ -170,6 +175,7 @@ class FakeTreadmill(Treadmill):
     def mark(self, label: str) -> None:
         """Note a moment in the log (e.g. when stop() was called)."""
         self.marks.append((self.clock.now(), label))
+        self.trace.append(("mark", (self.clock.now(), label)))
 
     def console_pause(self) -> None:
         """The person pauses on the console."""

@@ -46,8 +46,14 @@ class Rig:
         )
         self.events: list[EngineEvent] = []
         self.sessions: list[SessionRecord] = []
-        self.engine.add_listener(self.events.append)
+        self.engine.add_listener(self._record)
         self.engine.add_session_listener(self.sessions.append)
+
+    def _record(self, event: EngineEvent) -> None:
+        """Keep an event, in the shared trace too, with the belt's true speed then."""
+        self.tm.physics()
+        self.events.append(event)
+        self.tm.trace.append(("event", (event, self.tm.speed)))
 
     def t(self, moment: datetime | None = None) -> float:
         """Return seconds since the rig started."""

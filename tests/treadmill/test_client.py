@@ -564,3 +564,52 @@ async def test_stale_status_replay_is_skipped(simulated: Factory, clock: ManualC
     sim.console_start()
     await clock.advance(0)
     assert recorder.types() == [E.CONNECTED, E.STARTED]
+
+
+async def test_stale_safety_key_is_reported(simulated: Factory, clock: ManualClock) -> None:
+    treadmill, recorder = await simulated()
+    treadmill.simulator.safety_key()
+    await clock.advance(1)
+    await treadmill.disconnect()
+    recorder.clear()
+    await treadmill.connect()
+    await clock.advance(1)
+    # A replayed safety key may be old news, but hiding a real one would be worse.
+    assert recorder.types() == [E.CONNECTED, E.SAFETY_KEY]
+
+
+async def test_console_takes_over_firmware_without_echoes(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    # Firmware that never confirms our commands leaves their echoes pending: the
+    # person's own stop and start right after must both be reported.
+    treadmill, recorder = await simulated(echo_status=False)
+    sim = treadmill.simulator
+    await clock.advance(2)
+    await run(treadmill.start())
+    await run(treadmill.set_speed(3.0))
+    sim.console_stop()
+    sim.console_start()
+    sim.console_set_speed(3.0)
+    await clock.advance(0)
+    assert recorder.types() == [
+        E.CONNECTED,
+        E.STOPPED,
+        E.STARTED,
+        E.TARGET_SPEED_CHANGED,
+    ]
+
+
+async def test_cancelled_command_is_not_sent(simulated: Factory, clock: ManualClock) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await run(treadmill.start())
+    sim.lose_indication(ControlOpcode.SET_TARGET_SPEED)
+    stuck = start_task(treadmill.set_speed(2.0))
+    waiting = start_task(treadmill.set_incline(4.0))
+    await settle(50)
+    waiting.cancel()
+    await clock.advance(6)
+    assert stuck.done()
+    assert waiting.cancelled()
+    assert ftms.set_target_inclination(4.0) not in sim.writes

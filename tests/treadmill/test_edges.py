@@ -184,6 +184,30 @@ async def test_no_feature_and_nonsense_ranges(clock: ManualClock) -> None:
     await treadmill.disconnect()
 
 
+async def test_disconnect_during_reconnect_setup(clock: ManualClock) -> None:
+    treadmill = create_simulated_treadmill(clock)
+    sim = treadmill.simulator
+    await treadmill.connect()
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    original = SimulatedBleakClient.read_gatt_char
+
+    async def slow_read(self: SimulatedBleakClient, uuid: str, /) -> bytearray:
+        await gate  # a reconnection stuck half-way through its set-up
+        return await original(self, uuid)
+
+    SimulatedBleakClient.read_gatt_char = slow_read  # type: ignore[method-assign]
+    try:
+        sim.drop_link()
+        await clock.advance(3)
+        assert sim.connected  # the link is open, the set-up is not finished
+        await treadmill.disconnect()
+        await settle(20)
+        assert not sim.connected
+        assert not treadmill.connected
+    finally:
+        SimulatedBleakClient.read_gatt_char = original  # type: ignore[method-assign]
+
+
 # ---------------------------------------------------------------- commands at the edges
 
 
@@ -241,16 +265,14 @@ async def test_echoes_only_match_their_own_status(simulated: Factory, clock: Man
     sim = treadmill.simulator
     await clock.advance(2)
     treadmill._expect(MachineStatus(MachineStatusCode.TARGET_SPEED_CHANGED, 3.0))
-    sim.console_pause()
-    sim.console_set_speed(5.0)
-    sim.console_set_speed(3.0)
     sim.written(ftms.CONTROL_POINT, b"\x11")  # unknown op code: answered "not supported"
-    sim._send_status(MachineStatus(0x42))
+    sim._send_status(MachineStatus(0x42))  # another code: not the echo, not an event
+    sim.console_set_speed(5.0)  # another value: the person's
     await clock.advance(0)
-    assert recorder.events[1:] == [
-        MachineEvent(E.PAUSED),
-        MachineEvent(E.TARGET_SPEED_CHANGED, 5.0),
-    ]
+    treadmill._expect(MachineStatus(MachineStatusCode.TARGET_SPEED_CHANGED, 3.0))
+    sim.console_set_speed(3.0)  # our value, within the window: taken for the echo
+    await clock.advance(0)
+    assert recorder.events[1:] == [MachineEvent(E.TARGET_SPEED_CHANGED, 5.0)]
 
 
 async def test_connect_while_reconnecting(simulated: Factory, clock: ManualClock) -> None:

@@ -308,6 +308,11 @@ class FtmsTreadmill(Treadmill):
             self._client = None
             await _quietly_disconnect(client)
             raise TreadmillConnectionError(f"{self.name}: set-up failed: {err}") from err
+        except asyncio.CancelledError:
+            # disconnect() cancelled a reconnection half-way: never leave a link open.
+            self._client = None
+            await _quietly_disconnect(client)
+            raise
 
     async def _setup(self, client: BleakClientLike, link: int) -> None:
         """Read what the machine can do and subscribe to what it reports."""

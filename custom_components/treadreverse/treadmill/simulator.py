@@ -57,6 +57,7 @@ class SimulatorConfig:
     control_point: bool = True  # False: a read-only FTMS treadmill
     optional_characteristics: bool = True  # ranges, status, training status
     replay_status: bool = True  # replay the last status on subscription, as machines do
+    echo_status: bool = True  # confirm Control Point changes with a status (not all firmware does)
 
 
 class BeltState(StrEnum):
@@ -302,7 +303,7 @@ class SimulatedFtmsPeripheral:
             return
         result, status = self._rejected(request.opcode) or self._apply(request)
         self._respond(request.opcode, result)
-        if status is not None:
+        if status is not None and self.config.echo_status:
             self._send_status(status)
 
     def _notify(self, uuid: str, data: bytes) -> None:
