@@ -18,7 +18,9 @@ import re
 import sys
 from typing import Any
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components/treadreverse/translations"
+TRANSLATIONS = (
+    Path(__file__).resolve().parent.parent / "custom_components/treadreverse/translations"
+)
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
 
 

@@ -30,7 +30,10 @@ async def async_get_config_entry_diagnostics(
             },
             "kind": coordinator.kind,
             "connected": treadmill.connected,
-            "capabilities": asdict(treadmill.capabilities),
+            "capabilities": {
+                **asdict(treadmill.capabilities),
+                "fields": sorted(treadmill.capabilities.fields),
+            },
             "live": asdict(treadmill.data),
             "engine": asdict(coordinator.engine.snapshot()),
             "totals": asdict(coordinator.store.record.totals),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import re
 import shutil
 from typing import Any
 
@@ -324,5 +325,4 @@ def test_render_event_never_raises(kind: str, data: dict[str, Any], language: st
     assert phrase.language == language
     assert not placeholders(phrase.text)
     if not any(isinstance(value, str) for value in data.values()):
-        assert "nan" not in phrase.text
-        assert "inf" not in phrase.text
+        assert not re.search(r"\b(nan|inf)\b", phrase.text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_NAME
@@ -58,6 +59,7 @@ def simulated_entry(speakers: tuple[RecordingTTS, list[RecordingPlayer]]) -> Moc
     """Return a config entry for a simulated treadmill that speaks on the living-room player."""
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id="01SIMULATEDTREADMILL00000",
         title="Simulated treadmill",
         data=SIMULATED_DATA,
         options={"speakers": ["media_player.living_room"], "tts_engine": "tts.test_speech"},
@@ -88,3 +90,14 @@ async def loaded_simulated(
     assert await hass.config_entries.async_setup(simulated_entry.entry_id)
     await hass.async_block_till_done()
     return simulated_entry
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Enable the entities that are disabled by default (as Home Assistant core's tests do)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield

@@ -10,7 +10,7 @@ from typing import Any
 from bleak.exc import BleakError
 import pytest
 
-from custom_components.treadreverse.treadmill import client as client_module, ftms
+from custom_components.treadreverse.treadmill import ftms
 from custom_components.treadreverse.treadmill.base import (
     Capabilities,
     CommandError,
@@ -25,7 +25,7 @@ from custom_components.treadreverse.treadmill.base import (
 from custom_components.treadreverse.treadmill.client import (
     DEFAULT_INCLINE_RANGE,
     DEFAULT_SPEED_RANGE,
-    bleak_connector,
+    create_ftms_treadmill,
 )
 from custom_components.treadreverse.treadmill.clock import (
     LoopClock,
@@ -69,8 +69,7 @@ async def test_bleak_connector(monkeypatch: pytest.MonkeyPatch, clock: ManualClo
         return await peripheral.connect(lambda: disconnected_callback(None))
 
     monkeypatch.setattr(bleak_retry_connector, "establish_connection", establish_connection)
-    connector = bleak_connector(lambda: devices[0], "Walker")  # type: ignore[arg-type,return-value]
-    treadmill = client_module.FtmsTreadmill(clock, connector, "Walker")
+    treadmill = create_ftms_treadmill(clock, lambda: devices[0], "Walker")  # type: ignore[arg-type,return-value]
     recorder = Recorder(treadmill)
     await treadmill.connect()
     assert calls["cls"] is bleak_retry_connector.BleakClientWithServiceCache

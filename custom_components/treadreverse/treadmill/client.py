@@ -8,6 +8,12 @@ Commands submitted after the stop run normally. A lost link fails every pending
 command with CommandFailure.DISCONNECTED at once; a reconnect only re-requests control
 (when we held it) and never re-sends a speed, incline or start: nothing moves.
 
+Status policy: the first Machine Status within 1 s of subscribing is the machine's
+replay of an old one and is skipped (except a safety key: a needless pause beats a hidden
+emergency). A status that confirms our own command within 5 s (same code, same target
+within half a machine step) is not a console event and is not published; once a console
+event is published, no pending confirmation is expected any more.
+
 Connection policy: `connect()` makes one attempt. When it fails and keep_connected is
 set, attempts continue in the background (+3/+10/+30/+60 s, then every 60 s). A link
 lost after a successful connect is re-established the same way in both modes until
@@ -700,6 +706,19 @@ class FtmsTreadmill(Treadmill):
             self._has_control = False
         failure = _RESULT_FAILURES.get(response.result, CommandFailure.OPERATION_FAILED)
         raise CommandError(name, failure)
+
+
+def create_ftms_treadmill(
+    clock: Clock,
+    ble_device: Callable[[], BLEDevice | None],
+    name: str,
+    *,
+    keep_connected: bool = True,
+) -> FtmsTreadmill:
+    """Build an FTMS treadmill reached through the latest BLEDevice `ble_device` returns."""
+    return FtmsTreadmill(
+        clock, bleak_connector(ble_device, name), name, keep_connected=keep_connected
+    )
 
 
 def _pick[T](new: T | None, old: T | None) -> T | None:
