@@ -14,6 +14,8 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.treadreverse.const import (
     CONF_KIND,
@@ -101,3 +103,9 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         new_callable=PropertyMock,
     ):
         yield
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialise registry entries and states the way Home Assistant core's snapshots do."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

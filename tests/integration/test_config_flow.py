@@ -37,6 +37,7 @@ from .conftest import SIMULATED_DATA
 
 DISCOVERED = "custom_components.treadreverse.config_flow.async_discovered_service_info"
 SETUP_ENTRY = "custom_components.treadreverse.async_setup_entry"
+UNLOAD_ENTRY = "custom_components.treadreverse.async_unload_entry"
 HEART_RATE_SERVICE = "0000180d-0000-1000-8000-00805f9b34fb"
 
 TREADMILL = service_info("AA:BB:CC:DD:EE:01", "KS-R1")
@@ -126,8 +127,8 @@ def connector() -> Generator[MagicMock]:
 
 @pytest.fixture
 def mock_setup_entry() -> Generator[AsyncMock]:
-    """Keep created or reloaded entries from really connecting."""
-    with patch(SETUP_ENTRY, return_value=True) as mock:
+    """Keep created or reloaded entries from really connecting (nor unloading)."""
+    with patch(SETUP_ENTRY, return_value=True) as mock, patch(UNLOAD_ENTRY, return_value=True):
         yield mock
 
 
@@ -249,7 +250,7 @@ async def test_ftms_lists_new_treadmills_and_tests_the_connection(
     assert peripheral.connect_attempts == 1
     assert not peripheral.connected  # the test connection is released
     await hass.async_block_till_done()
-    mock_setup_entry.assert_awaited_once()
+    assert result["result"].state is ConfigEntryState.LOADED
 
 
 async def test_ftms_offers_an_ignored_treadmill_and_replaces_the_ignore(
@@ -321,7 +322,7 @@ async def test_bluetooth_discovery_confirms_after_a_connection_test(
     assert result["result"].unique_id == TREADMILL.address
     assert not peripheral.connected
     await hass.async_block_till_done()
-    mock_setup_entry.assert_awaited_once()
+    assert result["result"].state is ConfigEntryState.LOADED
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_BLUETOOTH}, data=TREADMILL

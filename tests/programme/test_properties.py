@@ -429,8 +429,27 @@ CHECKS = (
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and faults."""
     outcome = asyncio.run(_scenario(data))
-    for check in CHECKS:
-        check(outcome)
+    try:
+        for check in CHECKS:
+            check(outcome)
+    except AssertionError:  # pragma: no cover - shown when a property fails
+        _explain(data, outcome)
+        raise
+
+
+def _explain(data: dict[str, Any], outcome: Outcome) -> None:  # pragma: no cover
+    """Print the timeline, the commands and the events of a failing scenario."""
+    options, caps = data["options"], CAPS if not data["manual"] else MANUAL_CAPS
+    timeline = compile_programme(data["programme"], options, caps, data["scale"])
+    print("\n".join(timeline.render()))  # noqa: T201
+    for kind, item in outcome.rig.tm.trace:
+        if kind == "cmd":
+            print(outcome.rig.t(item.at), "CMD", item.name, item.value)  # noqa: T201
+        elif kind == "mark":
+            print(outcome.rig.t(item[0]), "MARK", item[1])  # noqa: T201
+        else:
+            event, belt = item
+            print(outcome.rig.t(event.at), event.type, belt, event.data)  # noqa: T201
 
 
 def _record(events: list[EngineEvent]) -> Any:
