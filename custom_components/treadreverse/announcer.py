@@ -15,7 +15,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import CONF_LANGUAGE, CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
-from .cues import CueBook, Phrase, load_cues
+from .cues import TEST_ANNOUNCEMENT, CueBook, Phrase, load_cues
 from .programme.events import SAFETY_CUES, CueType, EngineEvent, EventType
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Speaker:
         try:
             await self.announcer.async_call_speaker(self, item.phrase)
         except (HomeAssistantError, TimeoutError) as err:
-            self._failed(err)
+            self.failed(err)
             return
         self.announcer.deliveries.append(
             Delivery(self.entity_id, item.phrase.text, item.phrase.language, item.due, called)
@@ -80,7 +80,7 @@ class Speaker:
             _LOGGER.info("Speaker %s works again", self.entity_id)
         self.working, self._failed_logged = True, False
 
-    def _failed(self, err: Exception) -> None:
+    def failed(self, err: BaseException) -> None:
         """Log a failing speaker once; raise a repair issue when it no longer exists."""
         self.working = False
         if not self._failed_logged:
@@ -210,6 +210,24 @@ class Announcer:
             },
             blocking=True,
         )
+
+    async def async_test(self, message: str | None) -> list[str]:
+        """Speak a test message on every speaker at once; return the ones that failed."""
+        data = {"message": message} if message else {}
+        phrase = self.book.render_event(TEST_ANNOUNCEMENT, data)
+        assert phrase is not None
+        results = await asyncio.gather(
+            *(self.async_call_speaker(s, phrase) for s in self.speakers), return_exceptions=True
+        )
+        failed = []
+        for speaker, result in zip(self.speakers, results, strict=True):
+            if isinstance(result, BaseException):
+                speaker.failed(result)
+                failed.append(speaker.entity_id)
+            else:
+                speaker.working = True
+        self._notify(phrase)
+        return failed
 
     async def async_pregenerate(self, phrases: list[Phrase]) -> int:
         """Put fixed cues into the TTS cache so none waits for speech generation when due."""

@@ -17,7 +17,7 @@ import probatio as vol
 
 from .const import DOMAIN
 from .coordinator import ACTIVE_STATUSES, TreadmillCoordinator, TreadReverseConfigEntry
-from .helpers import run_command, validation_error
+from .helpers import device_error, run_command, validation_error
 from .programme.builtins import BUILTIN_PROGRAMMES
 from .programmes import parse_definition, programme_key
 from .storage import PROGRAMMES_KEY
@@ -31,6 +31,7 @@ ATTR_SPEED = "speed"
 ATTR_INCLINE = "incline"
 ATTR_LIMIT = "limit"
 ATTR_OVERWRITE = "overwrite"
+ATTR_MESSAGE = "message"
 
 ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
 START_SCHEMA = ENTRY_SCHEMA.extend(
@@ -45,6 +46,9 @@ START_SCHEMA = ENTRY_SCHEMA.extend(
 )
 SPEED_SCHEMA = ENTRY_SCHEMA.extend({vol.Required(ATTR_SPEED): vol.Coerce(float)})
 INCLINE_SCHEMA = ENTRY_SCHEMA.extend({vol.Required(ATTR_INCLINE): vol.Coerce(float)})
+MESSAGE_SCHEMA = ENTRY_SCHEMA.extend(
+    {vol.Optional(ATTR_MESSAGE): vol.All(cv.string, vol.Length(min=1, max=200))}
+)
 SESSIONS_SCHEMA = ENTRY_SCHEMA.extend(
     {vol.Optional(ATTR_LIMIT, default=20): vol.All(vol.Coerce(int), vol.Range(min=1, max=500))}
 )
@@ -114,6 +118,16 @@ async def _set_incline(coordinator: TreadmillCoordinator, call: ServiceCall) -> 
     await run_command(coordinator.engine.set_incline(call.data[ATTR_INCLINE]))
 
 
+async def _test_announcement(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Speak a test message on every configured speaker."""
+    announcer = coordinator.config_entry.runtime_data.announcer
+    if not announcer.speakers and not announcer.notify_targets:
+        raise validation_error("no_speakers")
+    failed = await announcer.async_test(call.data.get(ATTR_MESSAGE))
+    if announcer.speakers and len(failed) == len(announcer.speakers):
+        raise device_error("announcement_failed", speakers=", ".join(failed))
+
+
 ENTRY_ACTIONS: dict[str, tuple[vol.Schema, Handler]] = {
     "start_programme": (START_SCHEMA, _start),
     "pause": (ENTRY_SCHEMA, _pause),
@@ -122,6 +136,7 @@ ENTRY_ACTIONS: dict[str, tuple[vol.Schema, Handler]] = {
     "skip_interval": (ENTRY_SCHEMA, _skip),
     "set_speed": (SPEED_SCHEMA, _set_speed),
     "set_incline": (INCLINE_SCHEMA, _set_incline),
+    "test_announcement": (MESSAGE_SCHEMA, _test_announcement),
 }
 
 

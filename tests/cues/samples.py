@@ -7,20 +7,43 @@ from typing import Any
 from custom_components.treadreverse.cues import TEST_ANNOUNCEMENT, Quantity, Term, Unit, Value
 from custom_components.treadreverse.programme.events import CueType, EventType
 
+# What the engine sends with a summary (programme/engine.py _summary_data).
 SUMMARY_DATA: dict[str, Any] = {
-    "elapsed": 754,
-    "distance": 1530,
-    "backward_distance": 240,
-    "backward_time": 185,
+    "distance_m": 1530.4,
+    "backward_distance_m": 240.2,
+    "backward_time_s": 185.0,
+    "forward_distance_m": 1290.2,
+    "forward_time_s": 600.0,
 }
+# The interval data every public event carries (programme/engine.py _interval_data).
+INTERVAL_DATA: dict[str, Any] = {
+    "programme": "first_steps",
+    "name": "Backward intervals, first steps",
+    "index": 2,
+    "count": 9,
+    "label": "Backward walk",
+    "label_key": "backward_walk",
+    "direction": "backward",
+    "speed": 2.0,
+    "incline": None,
+    "ends_at": "2026-11-24T01:00:30+00:00",
+}
+LABEL_KEYS = tuple(
+    f"{direction}_{kind}"
+    for direction in ("forward", "backward")
+    for kind in ("walk", "jog", "warmup", "rest", "cooldown", "half_squat")
+)
 
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     EventType.PROGRAMME_STARTED: [
-        {"programme": "First steps", "duration": 1200},
+        {**INTERVAL_DATA, "duration": 1200},
+        INTERVAL_DATA,
         {"name": "First steps"},
         {},
     ],
     EventType.INTERVAL_STARTED: [
+        *({**INTERVAL_DATA, "label_key": key, "duration": 60} for key in LABEL_KEYS),
+        INTERVAL_DATA,
         {"direction": "backward", "speed": 2.0, "duration": 30, "handrails": "both"},
         {"direction": "backward", "speed": 2.0, "distance": 200, "intensity": "active"},
         {"direction": "backward", "speed": 2.5, "posture": "half_squat", "duration": 45},
@@ -57,12 +80,16 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 "shutdown",
                 "no_person",
                 "stop_unreachable",
+                "console_pause",
+                "disconnected",
+                "wait_at_turn",
             )
         ),
         {},
     ],
     EventType.PROGRAMME_RESUMED: [{"reason": "user"}, {"reason": "console"}, {}],
     EventType.PROGRAMME_COMPLETED: [
+        INTERVAL_DATA,
         SUMMARY_DATA,
         {"backward_distance": 240, "backward_time": 185},
         {"backward_time_s": 185},
@@ -80,6 +107,9 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 "shutdown",
                 "no_person",
                 "stop_unreachable",
+                "console_stop",
+                "restart",
+                "unload",
             )
         ),
         {"reason": "something_new"},
@@ -128,10 +158,15 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     CueType.SAFETY_KEY: [{}],
     CueType.WAIT_AT_TURN: [{"to": "backward"}, {"to": "forward"}, {}],
     CueType.SUMMARY: [
-        SUMMARY_DATA,
-        {"elapsed_s": 754, "backward_time_s": 185},
+        {**SUMMARY_DATA, "final": False},
+        {**SUMMARY_DATA, "distance_m": 0.0},
+        {"backward_time_s": 185, "distance_m": 0.0, "backward_distance_m": 0.0},
         {"elapsed": 754},
+        {"elapsed": 0.2},
         {**SUMMARY_DATA, "final": True},
+        {"backward_distance": 240, "backward_time": 185, "final": True},
+        {"backward_time": 185, "final": True},
+        {"final": True},
     ],
     TEST_ANNOUNCEMENT: [{"message": "Hello from the treadmill"}, {}],
 }

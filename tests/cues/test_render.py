@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import re
@@ -24,7 +25,7 @@ from custom_components.treadreverse.cues import (
 )
 from custom_components.treadreverse.programme.events import SAFETY_CUES, CueType, EventType
 
-from .samples import PLACEHOLDER_SAMPLES, SAMPLES
+from .samples import INTERVAL_DATA, PLACEHOLDER_SAMPLES, SAMPLES, SUMMARY_DATA
 
 BOOKS: dict[str, CueBook] = {language: load_cues(language) for language in SUPPORTED_LANGUAGES}
 KINDS: tuple[str, ...] = (*EventType, *CueType, TEST_ANNOUNCEMENT)
@@ -185,6 +186,112 @@ def test_missing_or_bad_data_falls_back_to_a_shorter_sentence(
 )
 def test_nothing_to_say(kind: str, data: dict[str, Any]) -> None:
     assert BOOKS["de"].render_event(kind, data) is None
+
+
+AT = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (INTERVAL_DATA, "Backward walk at 2 kilometres per hour for 30 seconds."),
+        (
+            {**INTERVAL_DATA, "ends_at": AT + timedelta(seconds=90)},
+            "Backward walk at 2 kilometres per hour for 1 minute 30 seconds.",
+        ),
+        (
+            {**INTERVAL_DATA, "duration": 45},
+            "Backward walk at 2 kilometres per hour for 45 seconds.",
+        ),
+        ({**INTERVAL_DATA, "ends_at": None}, "Backward walk at 2 kilometres per hour."),
+        ({**INTERVAL_DATA, "ends_at": "soon"}, "Backward walk at 2 kilometres per hour."),
+        (
+            {**INTERVAL_DATA, "ends_at": "2026-11-24T01:00:30"},
+            "Backward walk at 2 kilometres per hour.",
+        ),
+        (
+            {**INTERVAL_DATA, "ends_at": "2026-11-24T00:59:00+00:00"},
+            "Backward walk at 2 kilometres per hour.",
+        ),
+        (
+            {**INTERVAL_DATA, "label_key": "backward_jog", "speed": 4.5},
+            "Backward jog at 4.5 kilometres per hour for 30 seconds.",
+        ),
+        (
+            {**INTERVAL_DATA, "label_key": "forward_warmup", "direction": "forward"},
+            "Warm-up at 2 kilometres per hour for 30 seconds.",
+        ),
+    ],
+)
+def test_interval_length_from_ends_at(data: dict[str, Any], expected: str) -> None:
+    phrase = BOOKS["en"].render_event(EventType.INTERVAL_STARTED, data, at=AT)
+    assert phrase == Phrase(expected, "en")
+
+
+def test_interval_length_needs_the_event_time() -> None:
+    phrase = BOOKS["de"].render_event(EventType.INTERVAL_STARTED, INTERVAL_DATA)
+    assert phrase == Phrase("Rückwärtsgehen mit 2 Kilometer pro Stunde.", "de")
+    phrase = BOOKS["de"].render_event(EventType.INTERVAL_STARTED, INTERVAL_DATA, at=AT)
+    assert phrase == Phrase("Rückwärtsgehen mit 2 Kilometer pro Stunde, 30 Sekunden lang.", "de")
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason", "expected"),
+    [
+        (EventType.PROGRAMME_PAUSED, "console_pause", "Paused from the console."),
+        (
+            EventType.PROGRAMME_PAUSED,
+            "disconnected",
+            "Lost the connection to the treadmill. The programme is paused.",
+        ),
+        (
+            EventType.PROGRAMME_ABORTED,
+            "console_stop",
+            "Stopped from the console. The programme has ended.",
+        ),
+        (
+            EventType.PROGRAMME_ABORTED,
+            "restart",
+            "Home Assistant is stopping this programme. The belt slows down and pauses; "
+            "hold the handrails.",
+        ),
+    ],
+)
+def test_engine_reasons(kind: str, reason: str, expected: str) -> None:
+    data = {**INTERVAL_DATA, "reason": reason}
+    assert BOOKS["en"].render_event(kind, data) == Phrase(expected, "en")
+
+
+def test_pause_at_a_turn_is_said_by_the_wait_cue_alone() -> None:
+    data = {**INTERVAL_DATA, "reason": "wait_at_turn"}
+    assert BOOKS["en"].render_event(EventType.PROGRAMME_PAUSED, data) is None
+    assert BOOKS["en"].render_event(CueType.WAIT_AT_TURN, {"to": "backward"}) == Phrase(
+        "Turn around to walk backward, then press resume.", "en"
+    )
+
+
+def test_programme_name_not_key() -> None:
+    assert BOOKS["en"].render_event(EventType.PROGRAMME_STARTED, INTERVAL_DATA) == Phrase(
+        "Starting Backward intervals, first steps.", "en"
+    )
+
+
+def test_summaries_from_engine_data() -> None:
+    book = BOOKS["en"]
+    assert book.render_event(CueType.SUMMARY, {**SUMMARY_DATA, "final": False}) == Phrase(
+        "So far: 1.5 kilometres in total, 240 metres of it backward in 3 minutes 5 seconds.",
+        "en",
+    )
+    # A treadmill without measurements reports zero distances: only the time is said.
+    manual = {**SUMMARY_DATA, "distance_m": 0.0, "backward_distance_m": 0.0}
+    assert book.render_event(CueType.SUMMARY, manual) == Phrase(
+        "So far: 3 minutes 5 seconds walking backward.", "en"
+    )
+    assert book.render_event(CueType.SUMMARY, {**SUMMARY_DATA, "final": True}) == Phrase(
+        "You walked 240 metres backward in 3 minutes 5 seconds, and 1.5 kilometres in total.",
+        "en",
+    )
+    assert book.render_event(CueType.SUMMARY, {"final": True}) is None
 
 
 def test_render_event_without_data() -> None:

@@ -1,4 +1,4 @@
-"""Config, Bluetooth discovery, reconfigure and options flows, through Home Assistant's real managers."""
+"""Config, Bluetooth discovery, reconfigure and options flows, through the real flow managers."""
 
 from __future__ import annotations
 
@@ -100,6 +100,11 @@ def address_options(result: ConfigFlowResult) -> list[dict[str, str]]:
     """Return the treadmills the ftms form offers."""
     (selector,) = result["data_schema"].schema.values()
     return selector.config["options"]
+
+
+def our_flows(hass: HomeAssistant) -> list[Any]:
+    """Return the config flows of our domain in progress."""
+    return [f for f in hass.config_entries.flow.async_progress() if f["handler"] == DOMAIN]
 
 
 async def choose(hass: HomeAssistant, kind: Kind) -> ConfigFlowResult:
@@ -338,20 +343,13 @@ async def test_manifest_matcher_starts_discovery_from_an_advertisement(
     assert await async_setup_component(hass, "bluetooth_adapters", {})
     assert await async_setup_component(hass, "bluetooth", {})
 
-    def ours() -> list[dict[str, Any]]:
-        return [
-            flow
-            for flow in hass.config_entries.flow.async_progress()
-            if flow["handler"] == DOMAIN
-        ]
-
     inject_advertisement(hass, CHEST_STRAP)
     await hass.async_block_till_done()
-    assert ours() == []
+    assert our_flows(hass) == []
 
     inject_advertisement(hass, TREADMILL)
     await hass.async_block_till_done()
-    (flow,) = ours()
+    (flow,) = our_flows(hass)
     assert flow["context"]["source"] == SOURCE_BLUETOOTH
     assert flow["context"]["unique_id"] == TREADMILL.address
     assert flow["step_id"] == "bluetooth_confirm"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from custom_components.treadreverse.programme.compiler import compile_programme
@@ -19,7 +19,7 @@ from custom_components.treadreverse.programme.events import (
     ProgrammeStatus,
 )
 from custom_components.treadreverse.programme.options import EngineOptions, TurnMode
-from custom_components.treadreverse.programme.schema import Programme
+from custom_components.treadreverse.programme.schema import Programme, ProgrammeError
 from custom_components.treadreverse.programme.session import SessionRecord
 from custom_components.treadreverse.treadmill.base import CommandError, CommandFailure
 
@@ -174,9 +174,12 @@ async def _scenario(data: dict[str, Any]) -> Outcome:
         rig.clock.call_at(
             rig.start + timedelta(seconds=at), lambda k=kind: _inject(rig, k, tasks)
         )
-    await rig.engine.start(
-        data["programme"], key="p", speed_scale=data["scale"], wait_for_person=data["wait"]
-    )
+    try:
+        await rig.engine.start(
+            data["programme"], key="p", speed_scale=data["scale"], wait_for_person=data["wait"]
+        )
+    except ProgrammeError:
+        assume(False)  # a scaled speed the machine cannot do: refused, nothing to run
     if data["wait"]:
         await rig.run(3, step=1)
         rig.tm.mark("confirm")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 import json
 from pathlib import Path
 import re
@@ -110,9 +111,11 @@ class CueBook:
                     break
         return None
 
-    def render_event(self, kind: str, data: Mapping[str, Any] | None = None) -> Phrase | None:
+    def render_event(
+        self, kind: str, data: Mapping[str, Any] | None = None, at: datetime | None = None
+    ) -> Phrase | None:
         """Render what to say for an EventType or CueType and its data; None: say nothing."""
-        chosen = plan(kind, data or {})
+        chosen = plan(kind, data or {}, at)
         if chosen is None:
             return None
         return self.render_first(chosen.keys, chosen.values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 import math
 import re
 from typing import Any
@@ -21,6 +22,17 @@ from .spoken import Quantity, Term, Unit, Value
 DIRECTIONS = frozenset({"forward", "backward"})
 HANDRAILS = frozenset({"both", "one", "none"})
 LABELLED_INTENSITIES = frozenset({"warmup", "cooldown", "rest"})
+LABEL_KEY = re.compile(r"(forward|backward)_(walk|jog|warmup|rest|cooldown|half_squat)")
+# The engine's own reason names, mapped to the cue variant that says them.
+REASON_ALIASES: dict[str, str] = {
+    "console_pause": "console",
+    "console_stop": "console",
+    "disconnected": "connection_lost",
+    "restart": "shutdown",
+    "unload": "shutdown",
+}
+# Reasons whose pause was already announced by a cue of its own.
+SILENT_PAUSES = frozenset({"wait_at_turn"})
 TEST_ANNOUNCEMENT = "test_announcement"
 _SLUG = re.compile(r"[a-z][a-z0-9_]*")
 _INTERVAL_VARIANTS = ("speed_time", "speed_distance", "speed", "time", "distance")
@@ -37,10 +49,32 @@ class Plan:
 type Planner = Callable[[Mapping[str, Any]], Plan | None]
 
 
-def plan(kind: str, data: Mapping[str, Any]) -> Plan | None:
-    """Return the plan for an event or cue type, or None for a type with nothing to say."""
+def plan(kind: str, data: Mapping[str, Any], at: datetime | None = None) -> Plan | None:
+    """Return the plan for an event or cue type, or None for a type with nothing to say.
+
+    `at` is when the event happened: with the interval's `ends_at` it gives the length
+    of an interval that has just started.
+    """
     planner = PLANNERS.get(str(kind))
-    return None if planner is None else planner(data)
+    if planner is None:
+        return None
+    if kind == EventType.INTERVAL_STARTED and at is not None:
+        data = with_duration(data, at)
+    return planner(data)
+
+
+def with_duration(data: Mapping[str, Any], at: datetime) -> Mapping[str, Any]:
+    """Add the seconds from `at` to the data's `ends_at`, unless a duration is given."""
+    if number(data, "duration", "duration_s") is not None:
+        return data
+    end = parse_time(data.get("ends_at"))
+    if end is None:
+        return data
+    try:
+        seconds = (end - at).total_seconds()
+    except TypeError:  # one of them has a time zone, the other not
+        return data
+    return {**data, "duration": round(seconds)} if seconds > 0 else data
 
 
 def chain(base: str, *parts: str | None) -> tuple[str, ...]:
@@ -100,8 +134,24 @@ def flag(data: Mapping[str, Any], name: str) -> bool:
     return data.get(name) is True
 
 
+def parse_time(value: Any) -> datetime | None:
+    """Return a datetime from a datetime or an ISO 8601 string."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def interval_label(data: Mapping[str, Any]) -> Term:
-    """Return the label key of an interval from its direction, posture and intensity."""
+    """Return the label key of an interval from its label key, or direction and intensity."""
+    match = LABEL_KEY.fullmatch(word(data, "label_key") or "")
+    if match:
+        direction, kind = match.groups()
+        return Term(f"label.{direction}" if kind == "walk" else f"label.{direction}.{kind}")
     direction = word(data, "direction", DIRECTIONS)
     if direction is None:
         return Term("label.interval")
@@ -120,20 +170,34 @@ def command_topic(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+def measured(data: Mapping[str, Any], unit: Unit, *names: str) -> Quantity | None:
+    """Return a summary quantity; zero means not measured (a treadmill without data)."""
+    value = quantity(data, unit, *names)
+    return value if value is not None and round(value.value) > 0 else None
+
+
 def summary_values(data: Mapping[str, Any]) -> dict[str, Value]:
     """Return the distances and times of a summary."""
     return present(
-        elapsed=quantity(data, Unit.DURATION, "elapsed", "elapsed_s"),
-        distance=quantity(data, Unit.DISTANCE, "distance", "distance_m"),
-        backward_distance=quantity(data, Unit.DISTANCE, "backward_distance", "backward_distance_m"),
-        backward_time=quantity(data, Unit.DURATION, "backward_time", "backward_time_s"),
+        elapsed=measured(data, Unit.DURATION, "elapsed", "elapsed_s"),
+        distance=measured(data, Unit.DISTANCE, "distance", "distance_m"),
+        backward_distance=measured(data, Unit.DISTANCE, "backward_distance", "backward_distance_m"),
+        backward_time=measured(data, Unit.DURATION, "backward_time", "backward_time_s"),
     )
+
+
+def reason_keys(event: str, data: Mapping[str, Any]) -> tuple[str, ...]:
+    """Return the reason's own key, its alias's key, and the plain key."""
+    reason = word(data, "reason")
+    alias = REASON_ALIASES.get(reason or "")
+    own = () if reason is None else (f"{event}.{reason}",)
+    return (*own, *(() if alias is None else (f"{event}.{alias}",)), event)
 
 
 def _programme_started(data: Mapping[str, Any]) -> Plan:
     """Plan the start of a programme: its name and length."""
     values = present(
-        programme=text(data, "programme", "name"),
+        programme=text(data, "name", "programme"),
         time=quantity(data, Unit.DURATION, "duration", "duration_s"),
     )
     keys = ("programme_started.duration", "programme_started", "programme_started.short")
@@ -235,10 +299,24 @@ def _halfway(data: Mapping[str, Any]) -> Plan:
 
 
 def _summary(data: Mapping[str, Any]) -> Plan:
-    """Plan a periodic summary; a final one is the completion summary."""
+    """Plan a periodic summary, or the final one after programme_completed."""
     if flag(data, "final"):
-        return _completed(data)
-    return Plan(("summary", "summary.backward_time", "summary.elapsed"), summary_values(data))
+        final = ("summary.final", "summary.final.backward", "summary.final.time")
+        return Plan(final, summary_values(data))
+    periodic = ("summary", "summary.backward", "summary.backward_time", "summary.elapsed")
+    return Plan(periodic, summary_values(data))
+
+
+def _reason(event: str) -> Planner:
+    """Plan an event said by its reason."""
+    return lambda data: Plan(reason_keys(event, data), {})
+
+
+def _paused(data: Mapping[str, Any]) -> Plan | None:
+    """Plan a pause; one already explained by its own cue says nothing more."""
+    if word(data, "reason") in SILENT_PAUSES:
+        return None
+    return Plan(reason_keys(EventType.PROGRAMME_PAUSED.value, data), {})
 
 
 def _fixed(key: str) -> Planner:
@@ -267,10 +345,10 @@ PLANNERS: dict[str, Planner] = {
     EventType.INTERVAL_STARTED: _interval_started,
     EventType.TURN_AROUND_SOON: _turn_around_soon,
     EventType.DIRECTION_CHANGED: _direction_changed,
-    EventType.PROGRAMME_PAUSED: _keyed(EventType.PROGRAMME_PAUSED.value, "reason"),
-    EventType.PROGRAMME_RESUMED: _keyed(EventType.PROGRAMME_RESUMED.value, "reason"),
+    EventType.PROGRAMME_PAUSED: _paused,
+    EventType.PROGRAMME_RESUMED: _reason(EventType.PROGRAMME_RESUMED.value),
     EventType.PROGRAMME_COMPLETED: _completed,
-    EventType.PROGRAMME_ABORTED: _keyed(EventType.PROGRAMME_ABORTED.value, "reason"),
+    EventType.PROGRAMME_ABORTED: _reason(EventType.PROGRAMME_ABORTED.value),
     CueType.WAITING_FOR_PERSON: _waiting_for_person,
     CueType.COUNTDOWN: _countdown,
     CueType.COUNTDOWN_TICK: _countdown_tick,

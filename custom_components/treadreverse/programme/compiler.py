@@ -195,9 +195,11 @@ class _Compiler:
         self.incline = 0.0
         self.turn_speed = options.turn_speed
 
-    def speed_for(self, value: float, path: str, direction: SegmentDirection | None) -> float:
+    def speed_for(
+        self, value: float, path: str, direction: SegmentDirection | None, *, scale: bool = True
+    ) -> float:
         """Scale, check (rule 3, machine range) and snap a speed; refuse, never clip."""
-        speed = round(value * self.scale, 3)
+        speed = round(value * self.scale, 3) if scale else value
         rng = self.caps.speed
         if rng is not None and not rng.minimum - _EPS <= speed <= rng.maximum + _EPS:
             raise ProgrammeError(
@@ -239,7 +241,9 @@ class _Compiler:
                 f"{SPEED_SCALE_MIN:g}-{SPEED_SCALE_MAX:g}",
                 "out_of_range",
             )
-        turn_speed = self.speed_for(self.options.turn_speed, "options.turn_speed", None)
+        turn_speed = self.speed_for(
+            self.options.turn_speed, "options.turn_speed", None, scale=False
+        )
         self.turn_speed = turn_speed
         expanded = self.programme.expanded()
         intervals = [self.interval(i, len(expanded), s, p) for i, (s, p) in enumerate(expanded)]
