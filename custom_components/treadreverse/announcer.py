@@ -16,7 +16,9 @@ from homeassistant.helpers import issue_registry as ir
 from .const import CONF_LANGUAGE, CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
 from .cues import TEST_ANNOUNCEMENT, CueBook, Phrase, load_cues
+from .programme.compiler import PhaseKind, StepKind, Timeline
 from .programme.events import SAFETY_CUES, CueType, EngineEvent, EventType
+from .programme.options import EngineOptions
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -184,6 +186,8 @@ class Announcer:
 
     def tts_engine(self) -> str | None:
         """Return the configured TTS entity or Home Assistant's default engine."""
+        if "tts" not in self.hass.config.components:
+            return None
         return tts.async_resolve_engine(self.hass, self.engine_id)
 
     async def async_call_speaker(self, speaker: Speaker, phrase: Phrase) -> None:
@@ -229,10 +233,20 @@ class Announcer:
         self._notify(phrase)
         return failed
 
+    def prepare(self, timeline: Timeline, options: EngineOptions, create_task: Any) -> None:
+        """Generate the programme's fixed cues in the background while the countdown runs."""
+        phrases = [
+            phrase
+            for kind, data in fixed_events(timeline, options)
+            if (phrase := self.book.render_event(str(kind), data)) is not None
+        ]
+        create_task(self.async_pregenerate(phrases), "treadreverse pre-generate cues")
+
     async def async_pregenerate(self, phrases: list[Phrase]) -> int:
         """Put fixed cues into the TTS cache so none waits for speech generation when due."""
-        engine = self.tts_engine()
-        if engine is None or not any(s.domain == "media_player" for s in self.speakers):
+        if not any(s.domain == "media_player" for s in self.speakers):
+            return 0
+        if (engine := self.tts_engine()) is None:
             return 0
         done = 0
         for phrase in dict.fromkeys(phrases):
@@ -246,6 +260,55 @@ class Announcer:
                 continue
             done += 1
         return done
+
+
+def fixed_events(timeline: Timeline, options: EngineOptions) -> list[tuple[str, dict[str, Any]]]:
+    """Return the cues a programme will say whatever happens, with the data they will carry."""
+    events: list[tuple[str, dict[str, Any]]] = [
+        (CueType.COUNTDOWN, {"seconds": options.start_countdown}),
+        *((CueType.COUNTDOWN_TICK, {"seconds": tick}) for tick in (3, 2, 1)),
+        *((step.cue or CueType.MOUNT, dict(step.data)) for step in timeline.start_cues),
+    ]
+    phases = timeline.phases
+    for number, phase in enumerate(phases):
+        if (interval := phase.interval) is not None:
+            events.append(
+                (
+                    EventType.INTERVAL_STARTED,
+                    {
+                        "name": timeline.programme.name,
+                        "index": interval.index,
+                        "count": interval.count,
+                        "label": interval.label,
+                        "label_key": interval.label_key,
+                        "direction": interval.segment.direction.value,
+                        "speed": interval.speed,
+                        "incline": interval.incline,
+                    },
+                )
+            )
+        events += [(s.cue, dict(s.data)) for s in phase.steps if s.kind is StepKind.CUE and s.cue]
+        for step in phase.lead_cues:
+            data = dict(step.data)
+            if step.cue is EventType.TURN_AROUND_SOON:
+                data["seconds"] = round(options.cue_lead_time, 1)
+            events.append((step.cue or CueType.KNEE_WARNING, data))
+        if phase.kind is PhaseKind.TURN:
+            following = phases[number + 1] if number + 1 < len(phases) else None
+            rails = (
+                following.interval.segment.handrails if following and following.interval else None
+            )
+            events += [
+                (
+                    CueType.SLOW_DOWN,
+                    {"turn_speed": timeline.turn_speed, "turn_mode": options.turn_mode.value},
+                ),
+                (
+                    CueType.TURN_NOW,
+                    {"to": phase.direction.value, "handrails": rails.value if rails else None},
+                ),
+            ]
+    return events
 
 
 async def async_create_announcer(

@@ -23,6 +23,7 @@ from .const import (
 )
 from .helpers import device_error, run_command, validation_error
 from .options import engine_options, entry_options
+from .programme.compiler import compile_programme
 from .programme.engine import Engine, EngineSnapshot
 from .programme.events import EngineEvent, EventType, ProgrammeStatus
 from .programme.schema import Programme
@@ -159,6 +160,16 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             self.engine.start(
                 programme, key=key, speed_scale=speed_scale, wait_for_person=wait_for_person
             )
+        )
+        # Compiling again is cheap and deterministic: it tells the announcer what will be said.
+        options = engine_options(self.options, self.kind)
+        timeline = compile_programme(programme, options, self.treadmill.capabilities, speed_scale)
+        self.config_entry.runtime_data.announcer.prepare(
+            timeline,
+            options,
+            lambda coro, name: self.config_entry.async_create_background_task(
+                self.hass, coro, name
+            ),
         )
 
     async def async_press_start(self) -> None:

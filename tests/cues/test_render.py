@@ -294,6 +294,15 @@ def test_summaries_from_engine_data() -> None:
     assert book.render_event(CueType.SUMMARY, {"final": True}) is None
 
 
+def test_fixed_phrases_for_pregeneration(cue_dir: Path) -> None:
+    edit(cue_dir, "de", {"cues.turn_now.forward": None})
+    phrases = load_cues("de", cue_dir).fixed_phrases()
+    assert Phrase("Jetzt umdrehen und rückwärts gehen.", "de") in phrases
+    assert Phrase("Turn to face forward.", "en") in phrases
+    assert all(not placeholders(phrase.text) for phrase in phrases)
+    assert not any(phrase.text == "Rückwärtsgehen" for phrase in phrases)
+
+
 def test_render_event_without_data() -> None:
     assert BOOKS["en"].render_event(CueType.SAFETY_KEY) == Phrase(
         "The safety key was pulled. The belt has stopped.", "en"

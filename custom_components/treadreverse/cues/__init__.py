@@ -19,6 +19,7 @@ from .book import (
     placeholders,
 )
 from .plans import TEST_ANNOUNCEMENT, Plan, plan
+from .repeats import RepeatFilter
 from .spoken import Quantity, SpokenFormat, Term, Unit, Value
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Phrase",
     "Plan",
     "Quantity",
+    "RepeatFilter",
     "SpokenFormat",
     "Term",
     "Unit",

@@ -75,6 +75,12 @@ class CueBook:
         """Return every key this book can render, in some language."""
         return frozenset(key for pack in self._packs for key in pack.cues)
 
+    def fixed_phrases(self) -> list[Phrase]:
+        """Return every sentence without placeholders, to pre-generate its speech."""
+        keys = sorted(key for key in self.all_keys() if not key.startswith("label."))
+        templates = (self.template(key) for key in keys)
+        return [phrase for phrase in templates if phrase and not placeholders(phrase.text)]
+
     def say(self, value: Value) -> str:
         """Say one value (a number, quantity or label) in the chosen language."""
         if not isinstance(value, Term):

@@ -220,7 +220,7 @@ def _turn_around_soon(data: Mapping[str, Any]) -> Plan:
     """Plan the warning ahead of a turn."""
     to = word(data, "to", DIRECTIONS)
     keys = (*chain("turn_around_soon", to)[:-1], "turn_around_soon", "turn_around_soon.short")
-    return Plan(keys, present(time=quantity(data, Unit.DURATION, "seconds")))
+    return Plan(keys, present(time=measured(data, Unit.DURATION, "seconds")))
 
 
 def _direction_changed(data: Mapping[str, Any]) -> Plan | None:
