@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 import homeassistant.util.dt as dt_util
 
@@ -25,12 +25,13 @@ from .helpers import device_error, run_command, validation_error
 from .options import engine_options, entry_options
 from .programme.compiler import compile_programme
 from .programme.engine import Engine, EngineSnapshot
-from .programme.events import EngineEvent, EventType, ProgrammeStatus
+from .programme.events import CueType, EngineEvent, EventType, ProgrammeStatus
 from .programme.schema import Programme
 from .programme.session import SessionRecord
 from .programmes import resolve_programme
 from .storage import PROGRAMMES_KEY, LifetimeTotals, TreadmillStore
 from .treadmill.base import (
+    CommandFailure,
     LiveData,
     MachineEvent,
     MachineEventType,
@@ -276,6 +277,10 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
                 EVENT_TREADREVERSE,
                 {"device_id": self.device_id, "type": str(event.type), **event.data},
             )
+        if event.type is CueType.COMMAND_FAILED and event.data.get("reason") == (
+            CommandFailure.CONTROL_NOT_PERMITTED
+        ):
+            self._raise_control_refused(str(event.data["reason"]))
         if event.type is EventType.PROGRAMME_STARTED and self.engine.session is not None:
             self.store.record.active_session = self.engine.session.to_dict()
             self.store.schedule_save()
@@ -299,6 +304,18 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             self.config_entry.async_create_background_task(
                 self.hass, self.treadmill.disconnect(), "treadreverse release treadmill"
             )
+
+    def _raise_control_refused(self, reason: str) -> None:
+        """Tell the user the treadmill refuses to be controlled; they must act."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"control_refused_{self.config_entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="control_refused",
+            translation_placeholders={"name": self.config_entry.title, "reason": reason},
+        )
 
     def _log_connection(self, connected: bool) -> None:
         """Log the loss of the link once and its recovery once."""

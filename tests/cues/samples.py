@@ -161,6 +161,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {**SUMMARY_DATA, "final": False},
         {**SUMMARY_DATA, "distance_m": 0.0},
         {"backward_time_s": 185, "distance_m": 0.0, "backward_distance_m": 0.0},
+        {"distance_m": 480.0, "backward_distance_m": 0.0, "backward_time_s": 0.0},
         {"elapsed": 754},
         {"elapsed": 0.2},
         {**SUMMARY_DATA, "final": True},

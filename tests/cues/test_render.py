@@ -157,7 +157,8 @@ def test_english_programme_sentences() -> None:
             {"distance": 800, "backward_time": 60},
             "Well done, programme complete! You walked backward for 1 minute.",
         ),
-        (CueType.SUMMARY, {"elapsed": 120, "distance": 400}, "2 minutes done. Keep going!"),
+        (CueType.SUMMARY, {"elapsed": 120, "distance": 400}, "So far: 400 metres."),
+        (CueType.SUMMARY, {"elapsed": 120, "distance": 0}, "2 minutes done. Keep going!"),
         (
             TEST_ANNOUNCEMENT,
             {"message": "  "},

@@ -66,3 +66,29 @@ def test_other_events_and_odd_data_pass() -> None:
             (2, CueType.SPEED_CHANGE, {"speed": 3.0}),
         ]
     ) == [True, True, True, True, False]
+
+
+def test_direction_change_after_its_turn_cue_is_not_repeated() -> None:
+    assert run(
+        [
+            (0, CueType.TURN_NOW, {"to": "backward", "handrails": "both"}),
+            (5, EventType.DIRECTION_CHANGED, {"previous": "turning", "to": "backward"}),
+            (40, CueType.WAIT_AT_TURN, {"to": "forward"}),
+            (90, EventType.DIRECTION_CHANGED, {"previous": "turning", "to": "forward"}),
+            (200, EventType.DIRECTION_CHANGED, {"previous": "turning", "to": "backward"}),
+            (300, CueType.TURN_NOW, {"to": "forward"}),
+            (305, EventType.DIRECTION_CHANGED, {"to": "backward"}),
+        ]
+    ) == [True, False, True, False, True, True, True]
+
+
+def test_an_instruction_is_not_given_twice() -> None:
+    assert run(
+        [
+            (0, CueType.SLOW_DOWN, {"turn_speed": 1.0, "turn_mode": "slow", "advisory": True}),
+            (0, CueType.SPEED_CHANGE, {"speed": 1.0, "advisory": True}),
+            (10, CueType.SPEED_CHANGE, {"speed": 2.0, "advisory": True}),
+            (11, CueType.SPEED_CHANGE, {"speed": 2.0, "advisory": True}),
+            (12, CueType.SPEED_CHANGE, {"speed": 2.0, "advisory": False}),
+        ]
+    ) == [True, False, True, False, False]

@@ -61,9 +61,9 @@ def segments(draw: st.DrawFn, cap: float) -> dict[str, Any]:
     if squat:
         seg |= {"posture": "half_squat", "duration": draw(st.integers(1, 60))}
     elif draw(st.booleans()):
-        seg["duration"] = draw(st.integers(1, 90))
+        seg["duration"] = draw(st.integers(1, 40))
     else:
-        seg["distance"] = draw(st.integers(5, 80))
+        seg["distance"] = draw(st.integers(5, 40))
     if draw(st.booleans()):
         seg["incline"] = float(draw(st.integers(0, 8)))
     if draw(st.booleans()):
@@ -92,12 +92,12 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         remote_control=draw(st.booleans()) or draw(st.booleans()),
         summary_interval=draw(st.sampled_from([0, 0, 45])),
     )
-    items: list[Any] = draw(st.lists(segments(cap), min_size=1, max_size=5))
+    items: list[Any] = draw(st.lists(segments(cap), min_size=1, max_size=4))
     if draw(st.booleans()):
-        items = [{"repeat": draw(st.integers(1, 3)), "segments": items}]
+        items = [{"repeat": draw(st.integers(1, 2)), "segments": items}]
     faults = draw(
         st.lists(
-            st.tuples(st.floats(0, 400).map(lambda v: round(v, 2)), st.sampled_from(FAULTS)),
+            st.tuples(st.floats(0, 200).map(lambda v: round(v, 2)), st.sampled_from(FAULTS)),
             max_size=6,
         )
     )
@@ -185,13 +185,14 @@ async def _scenario(data: dict[str, Any]) -> Outcome:
         rig.tm.mark("confirm")
         rig.engine.confirm_person()
     limit = compile_programme(data["programme"], options, caps, data["scale"]).estimated_duration
-    horizon = limit * 1.5 + 700
-    waited = 0.0
+    horizon = limit * 1.5 + 400
+    waited = paused = 0.0
     resumes = 0
     while rig.engine.active and waited < horizon:
         await rig.clock.advance(1.0)
         waited += 1
-        if rig.engine.status is ProgrammeStatus.PAUSED and waited > 420 and resumes < 20:
+        paused = paused + 1 if rig.engine.status is ProgrammeStatus.PAUSED else 0
+        if paused > 20 and waited > 200 and resumes < 10:
             resumes += 1
             rig.speaker = True
             rig.tm.failures.clear()

@@ -303,7 +303,13 @@ def _summary(data: Mapping[str, Any]) -> Plan:
     if flag(data, "final"):
         final = ("summary.final", "summary.final.backward", "summary.final.time")
         return Plan(final, summary_values(data))
-    periodic = ("summary", "summary.backward", "summary.backward_time", "summary.elapsed")
+    periodic = (
+        "summary",
+        "summary.backward",
+        "summary.backward_time",
+        "summary.distance",
+        "summary.elapsed",
+    )
     return Plan(periodic, summary_values(data))
 
 

@@ -13,6 +13,7 @@ import uuid
 
 from custom_components.treadreverse.treadmill.base import (
     CommandError,
+    DataField,
     LiveData,
     MachineEvent,
     MachineEventType,
@@ -115,6 +116,7 @@ class _Run:
     target_speed: float = 0.0
     target_incline: float | None = None
     turn_slowed: bool = False
+    turn_samples: list[float] = field(default_factory=list)
     waiting_at_turn: bool = False
     phase_distance: float = 0.0
     last_distance: float | None = None
@@ -481,12 +483,9 @@ class Engine:
         assert run is not None
         if run.phase.kind is PhaseKind.TURN:
             run.waiting_at_turn = False
-            if run.belt_moving:  # started again on the console: slow it down first
-                self._begin_turn(self._clock.now())
-                return
-            self._set_status(ProgrammeStatus.TURNING)
-            self._set_direction(Direction.TURNING)
-            self._turn_slowed(self._clock.now())
+            # A belt started again on the console is slowed again; a paused one is
+            # waited for until it is slow: only then may the person turn.
+            self._begin_turn(self._clock.now(), resumed=not run.belt_moving)
             return
         if countdown and not run.belt_moving:
             self._start_countdown()
@@ -610,16 +609,33 @@ class Engine:
 
     # ----- turns (rule 1, rule 2) ---------------------------------------------------
 
-    def _begin_turn(self, at: datetime) -> None:
-        """Slow (or pause) the belt; the turn is timed from when it has slowed."""
+    def _begin_turn(self, at: datetime, *, resumed: bool = False) -> None:
+        """Slow (or pause) the belt; the turn is timed from when it has slowed.
+
+        `resumed`: the belt was paused mid-turn; wait until it is slow again, no new cue.
+        """
         run = self._run
         assert run is not None
         run.turn_slowed = False
+        run.turn_samples = []
         self._set_status(ProgrammeStatus.TURNING)
         self._set_direction(Direction.TURNING)
-        if not self._speaker_check():
-            self._wait_at_turn()
+        if not resumed:
+            if not self._speaker_check():
+                self._wait_at_turn()
+                return
+            self._slow_down()
+        if self.advisory or DataField.SPEED not in self._treadmill.capabilities.fields:
+            # Nothing to measure: give the person turn_duration to slow down.
+            slowed_at = at + timedelta(seconds=self._options.turn_duration)
+            self._at(slowed_at, lambda: self._turn_slowed(slowed_at))
             return
+        self._at(at + timedelta(seconds=TURN_SLOW_TIMEOUT_S), self._turn_timeout)
+
+    def _slow_down(self) -> None:
+        """Say slow down and bring the belt to turn_speed, or pause it, by turn_mode."""
+        run = self._run
+        assert run is not None
         mode = self._options.turn_mode
         self._emit(CueType.SLOW_DOWN, turn_speed=run.timeline.turn_speed, turn_mode=mode.value)
         if mode is TurnMode.PAUSE and run.belt_moving:
@@ -627,13 +643,6 @@ class Engine:
             run.belt_moving = self.advisory
         elif run.target_speed > run.timeline.turn_speed:
             self._speed(run.timeline.turn_speed)
-        if self.advisory or self._treadmill.data.speed is None:
-            # Nothing to measure: give the person turn_duration to slow down.
-            slowed_at = at + timedelta(seconds=self._options.turn_duration)
-            self._at(slowed_at, lambda: self._turn_slowed(slowed_at))
-            return
-        self._at(at + timedelta(seconds=TURN_SLOW_TIMEOUT_S), self._turn_timeout)
-        self._check_turn_speed(self._treadmill.data)
 
     def _wait_at_turn(self) -> None:
         """No speaker works: pause the belt and wait for the person (rule 2)."""
@@ -657,13 +666,22 @@ class Engine:
         run.belt_moving = False
 
     def _check_turn_speed(self, data: LiveData) -> None:
-        """Declare the belt slowed once the measured speed allows the turn."""
+        """Declare the belt slowed on two fresh samples at turn_speed, not rising.
+
+        Only samples received since the turn began count: an older one may predate the
+        slow-down, and a belt still speeding up could pass turn_speed in between.
+        """
         run = self._run
         if run is None or self.status is not ProgrammeStatus.TURNING or run.turn_slowed:
             return
-        if run.phase.kind is not PhaseKind.TURN or data.speed is None:
+        if data.speed is None:
             return
-        if data.speed <= run.timeline.turn_speed + TURN_SPEED_TOLERANCE:
+        run.turn_samples = [*run.turn_samples[-1:], data.speed]
+        if len(run.turn_samples) < 2:
+            return
+        previous, latest = run.turn_samples
+        slow = latest <= run.timeline.turn_speed + TURN_SPEED_TOLERANCE
+        if slow and latest <= previous + TURN_SPEED_TOLERANCE:
             self._turn_slowed(self._clock.now())
 
     def _turn_slowed(self, at: datetime) -> None:
