@@ -315,6 +315,17 @@ async def wait_for_http(session: aiohttp.ClientSession, pid: int, limit: float) 
     raise BootstrapError(f"no answer on {URL} after {limit:.0f} s")
 
 
+async def wait_running(ha: HA) -> str:
+    """Wait until HA finished starting (stage 2 sets up the config entries after HTTP)."""
+    for _ in range(240):
+        status, config = await ha.rest("GET", "/api/config")
+        if status == 200 and config.get("state") == "RUNNING":
+            return str(config.get("version"))
+        await asyncio.sleep(0.25)
+    log("WARNING: Home Assistant is still not RUNNING after 60 s; going on")
+    return "?"
+
+
 async def authenticate(ha: HA) -> None:
     """Finish onboarding if needed and get a working token."""
     status, steps = await ha.rest("GET", "/api/onboarding")
@@ -370,9 +381,8 @@ async def step_flow(ha: HA, base: str, flow: dict[str, Any], body: dict[str, Any
 
 async def ensure_treadmill(ha: HA) -> dict[str, Any]:
     """Create the simulated treadmill unless a treadreverse entry exists; return the entry."""
-    entries = await config_entries(ha)
-    if entries:
-        return entries[0]
+    if await config_entries(ha):
+        return await settled_entry(ha)
     log("adding the simulated treadmill through the config flow")
     base = "/api/config/config_entries/flow"
     status, flow = await ha.rest("POST", base, {"handler": DOMAIN, "show_advanced_options": True})
@@ -388,9 +398,9 @@ async def ensure_treadmill(ha: HA) -> dict[str, Any]:
 
 
 async def settled_entry(ha: HA) -> dict[str, Any]:
-    """Return the treadreverse entry once it is no longer (re)loading (at most 10 s)."""
+    """Return the treadreverse entry once it is no longer (re)loading (at most 30 s)."""
     entries: list[dict[str, Any]] = []
-    for _ in range(40):
+    for _ in range(120):
         entries = await config_entries(ha)
         if entries and entries[0]["state"] not in {"not_loaded", "setup_in_progress"}:
             break
@@ -475,18 +485,21 @@ async def options_menu(ha: HA, base: str, flow: dict[str, Any]) -> dict[str, Any
 
 # --------------------------------------------------------------------------- dashboard
 
-CONTROL_DOMAINS = ("button", "switch", "select", "number", "text", "time", "light", "fan")
+CONTROL_DOMAINS = ("select", "button", "number", "switch", "text", "time", "light", "fan")
 SENSOR_DOMAINS = ("sensor", "binary_sensor")
 
 
-def title_of(entity: dict[str, Any]) -> str:
-    """Return the entity's name as shown, for sorting."""
-    return str(entity.get("name") or entity.get("original_name") or entity["entity_id"])
-
-
-def rows(entities: Iterable[dict[str, Any]]) -> list[str]:
-    """Return entity ids in a stable order."""
-    return [e["entity_id"] for e in sorted(entities, key=title_of)]
+def rows(entities: Iterable[dict[str, Any]]) -> list[Any]:
+    """Return entities card rows in registry (= creation) order, named without the device."""
+    result: list[Any] = []
+    for entity in entities:
+        name = entity.get("name") or (
+            entity.get("original_name") if entity.get("has_entity_name") else None
+        )
+        result.append(
+            {"entity": entity["entity_id"], "name": name} if name else entity["entity_id"]
+        )
+    return result
 
 
 def history_entities(entities: list[dict[str, Any]]) -> list[str]:
@@ -526,11 +539,18 @@ def build_dashboard(entry: dict[str, Any], entities: list[dict[str, Any]]) -> di
     ]
     controls = [e for d in CONTROL_DOMAINS for e in by_domain.pop(d, [])]
     if controls:
-        cards.append({"type": "entities", "title": "Controls", "entities": rows(controls)})
+        cards.append(
+            {
+                "type": "entities",
+                "title": "Controls",
+                "show_header_toggle": False,
+                "entities": rows(controls),
+            }
+        )
     sensors = [e for d in SENSOR_DOMAINS for e in by_domain.pop(d, [])]
     if sensors:
         cards.append({"type": "entities", "title": "Sensors", "entities": rows(sensors)})
-    cards += [{"type": "tile", "entity": e} for e in rows(by_domain.pop("event", []))]
+    cards += [{"type": "tile", "entity": e["entity_id"]} for e in by_domain.pop("event", [])]
     if history := history_entities(entities):
         cards.append(
             {
@@ -614,12 +634,12 @@ async def ensure_dashboard(ha: HA, entry: dict[str, Any]) -> int:
     return len(entities)
 
 
-def banner(entry: dict[str, Any], n_entities: int, seconds: float) -> None:
+def banner(entry: dict[str, Any], n_entities: int, seconds: float, version: str) -> None:
     """Tell the developer where to go."""
     lines = [
         "",
         "=" * 72,
-        f"  Home Assistant is up (HTTP after {seconds:.1f} s), listening on 127.0.0.1 only",
+        f"  Home Assistant {version} is up (HTTP after {seconds:.1f} s), on 127.0.0.1 only",
         f"  Open:      {URL}/{DASHBOARD}/0   (also the default page: {URL}/)",
         "  Login:     none needed from this machine (trusted network);",
         f"             otherwise user {USER!r}, password {PASSWORD!r}",
@@ -642,6 +662,7 @@ async def up(pid: int, limit: float) -> None:
         assert_loopback_only()
         ha = HA(session)
         await authenticate(ha)
+        version = await wait_running(ha)
         await ha.connect()
         await ensure_long_lived_token(ha)
         state = load_state()
@@ -654,7 +675,7 @@ async def up(pid: int, limit: float) -> None:
         n_entities = await ensure_dashboard(ha, entry)
         assert ha.ws is not None
         await ha.ws.close()
-        banner(entry, n_entities, seconds)
+        banner(entry, n_entities, seconds, version)
 
 
 def main() -> int:

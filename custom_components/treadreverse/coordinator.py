@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -273,6 +273,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
     def _on_engine_event(self, event: EngineEvent) -> None:
         """Fire the bus event and keep the active session on disk for restarts."""
         if event.public:
+            event = replace(event, data=self._public_data(event))
             self.hass.bus.async_fire(
                 EVENT_TREADREVERSE,
                 {"device_id": self.device_id, "type": str(event.type), **event.data},
@@ -285,6 +286,21 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             self.store.record.active_session = self.engine.session.to_dict()
             self.store.schedule_save()
         self._publish(event if event.public else None)
+
+    def _public_data(self, event: EngineEvent) -> dict[str, Any]:
+        """Return a public event's data with the programme and, at the end, the session's totals."""
+        snapshot = self.engine.snapshot()
+        data: dict[str, Any] = {
+            "programme": snapshot.programme_key,
+            "name": snapshot.programme_name,
+        }
+        if event.type in (EventType.PROGRAMME_COMPLETED, EventType.PROGRAMME_ABORTED):
+            data |= {
+                "distance_m": snapshot.distance_m,
+                "backward_distance_m": snapshot.backward_distance_m,
+                "backward_time_s": snapshot.backward_time_s,
+            }
+        return data | event.data
 
     @callback
     def _on_session_end(self, session: SessionRecord) -> None:

@@ -44,10 +44,10 @@ def _unknown(_data: dict[str, Any]) -> str:
 
 
 MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "programme_started": lambda d: f"started the programme {d.get('programme_name', '')}".strip(),
+    "programme_started": lambda d: f"started the programme {d.get('name') or ''}".strip(),
     "interval_started": lambda d: f"started interval {_interval(d)}",
     "turn_around_soon": lambda d: f"announced a turn in {d.get('seconds', 0):g} s",
-    "direction_changed": lambda d: f"turned around, now walking {d.get('direction', '')}",
+    "direction_changed": lambda d: f"turned around, now walking {d.get('to', '')}",
     "programme_paused": lambda d: f"paused the programme ({d.get('reason', 'user')})",
     "programme_resumed": lambda _d: "resumed the programme",
     "programme_completed": lambda d: f"completed the programme{_ending(d)}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from custom_components.treadreverse.cues import TEST_ANNOUNCEMENT, Quantity, Term, Unit, Value
+from custom_components.treadreverse.programme.builtins import BUILTIN_KEYS
 from custom_components.treadreverse.programme.events import CueType, EventType
 
 # What the engine sends with a summary (programme/engine.py _summary_data).
@@ -37,7 +38,8 @@ LABEL_KEYS = tuple(
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     EventType.PROGRAMME_STARTED: [
         {**INTERVAL_DATA, "duration": 1200},
-        INTERVAL_DATA,
+        *({**INTERVAL_DATA, "programme": key} for key in BUILTIN_KEYS),
+        {"programme": "my_walk", "name": "My walk"},
         {"name": "First steps"},
         {},
     ],

@@ -15,8 +15,10 @@ from custom_components.treadreverse.cues import (
     placeholders,
     plan,
 )
+from custom_components.treadreverse.cues.book import TERM_PREFIXES
 from custom_components.treadreverse.cues.plans import REASON_ALIASES
 from custom_components.treadreverse.cues.spoken import unit_keys
+from custom_components.treadreverse.programme.builtins import BUILTIN_KEYS
 from custom_components.treadreverse.programme.events import CueType, EventType
 
 from .samples import PLACEHOLDER_SAMPLES, SAMPLES
@@ -105,11 +107,11 @@ def test_every_key_is_said_by_some_sample() -> None:
     said = {
         chosen_key(english, kind, data) for kind, samples in SAMPLES.items() for data in samples
     }
-    labels = {key for key in english if key.startswith("label.")}
-    assert set(english) - labels - said == set()
+    terms = {key for key in english if key.startswith(TERM_PREFIXES)}
+    assert set(english) - terms - said == set()
 
 
-def test_every_label_is_used_by_some_sample() -> None:
+def test_every_term_is_used_by_some_sample() -> None:
     english = read("en")["cues"]
     used = {
         value.key
@@ -119,7 +121,13 @@ def test_every_label_is_used_by_some_sample() -> None:
         for value in chosen.values.values()
         if isinstance(value, Term)
     }
-    assert {key for key in english if key.startswith("label.")} == used
+    assert {key for key in english if key.startswith(TERM_PREFIXES)} == used & set(english)
+
+
+def test_every_builtin_programme_has_a_title() -> None:
+    english = read("en")["cues"]
+    titles = {key.removeprefix("programme.") for key in english if key.startswith("programme.")}
+    assert titles == set(BUILTIN_KEYS)
 
 
 def test_planned_keys_are_in_the_file() -> None:

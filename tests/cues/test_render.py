@@ -19,6 +19,7 @@ from custom_components.treadreverse.cues import (
     CueBook,
     CueFileError,
     Phrase,
+    Term,
     load_cues,
     normalise_language,
     placeholders,
@@ -271,10 +272,41 @@ def test_pause_at_a_turn_is_said_by_the_wait_cue_alone() -> None:
     )
 
 
-def test_programme_name_not_key() -> None:
-    assert BOOKS["en"].render_event(EventType.PROGRAMME_STARTED, INTERVAL_DATA) == Phrase(
-        "Starting Backward intervals, first steps.", "en"
+@pytest.mark.parametrize(
+    ("language", "data", "expected"),
+    [
+        ("en", INTERVAL_DATA, "Starting First steps."),
+        ("de", INTERVAL_DATA, "Wir starten das Programm Erste Schritte."),
+        ("en", {"programme": "my_walk", "name": "My walk"}, "Starting My walk."),
+        (
+            "fr",
+            {"programme": "my_walk", "name": "My walk"},
+            "C'est parti pour le programme My walk.",
+        ),
+        ("en", {"name": "Inline"}, "Starting Inline."),
+        ("en", {"programme": "my_walk"}, "Starting your programme."),
+        (
+            "nl",
+            {"programme": "first_steps", "duration": 600},
+            "We beginnen met het programma Eerste stappen, in totaal 10 minuten.",
+        ),
+    ],
+)
+def test_programme_titles(language: str, data: dict[str, Any], expected: str) -> None:
+    assert BOOKS[language].render_event(EventType.PROGRAMME_STARTED, data) == Phrase(
+        expected, language
     )
+
+
+def test_terms_with_defaults() -> None:
+    book = BOOKS["es"]
+    assert book.say(Term("programme.my_walk", default="Mi paseo")) == "Mi paseo"
+    assert book.say(Term("programme.backward_jog")) == "Trote hacia atrás"
+    assert book.render("programme_started", programme=Term("x", default="X")) == Phrase(
+        "Empezamos el programa X.", "es"
+    )
+    with pytest.raises(KeyError):
+        book.render("programme_started", programme=Term("x"))
 
 
 def test_summaries_from_engine_data() -> None:

@@ -92,3 +92,13 @@ def test_an_instruction_is_not_given_twice() -> None:
             (12, CueType.SPEED_CHANGE, {"speed": 2.0, "advisory": False}),
         ]
     ) == [True, False, True, False, False]
+
+
+def test_a_new_programme_starts_afresh() -> None:
+    assert run(
+        [
+            (0, CueType.SPEED_CHANGE, {"speed": 2.0}),
+            (1, EventType.PROGRAMME_STARTED, {}),
+            (2, CueType.SPEED_CHANGE, {"speed": 2.0}),
+        ]
+    ) == [True, True, True]

@@ -12,9 +12,7 @@ from custom_components.treadreverse.programme.options import EngineOptions
 from custom_components.treadreverse.programme.schema import Programme
 from custom_components.treadreverse.programme.session import SessionRecord
 from custom_components.treadreverse.treadmill.base import Capabilities
-from custom_components.treadreverse.treadmill.clock import ManualClock
-
-from .fake import CAPS, FakeTreadmill
+from .fake import CAPS, FakeTreadmill, FastClock
 
 
 def programme(*segments: dict[str, Any]) -> Programme:
@@ -37,7 +35,7 @@ class Rig:
         **fake: Any,
     ) -> None:
         """Build the clock, the fake treadmill and the engine."""
-        self.clock = ManualClock()
+        self.clock = FastClock()
         self.start = self.clock.now()
         self.tm = FakeTreadmill(self.clock, caps, **fake)
         self.speaker = True

@@ -258,6 +258,8 @@ async def test_no_speaker_waits_at_turn() -> None:
     await rig.run(60)
     assert rig.engine.status is S.PAUSED
     await rig.engine.resume()
+    assert rig.engine.status is S.TURNING
+    await rig.run(2)  # two fresh samples of a still belt
     assert rig.of(CueType.TURN_NOW)
     await rig.run(5)
     assert rig.engine.direction is Direction.BACKWARD

@@ -17,6 +17,8 @@ CUE_DIR = Path(__file__).parent
 FALLBACK_LANGUAGE = "en"
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "nl")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Keys that name things (interval labels, built-in programmes) rather than sentences.
+TERM_PREFIXES: tuple[str, ...] = ("label.", "programme.")
 
 
 class CueFileError(ValueError):
@@ -40,14 +42,24 @@ class LanguagePack:
     spoken: SpokenFormat
 
     def knows(self, key: str, values: Mapping[str, Value]) -> bool:
-        """Return whether this pack has the key and every label the values refer to."""
-        terms = (value.key for value in values.values() if isinstance(value, Term))
-        return key in self.cues and all(term in self.cues for term in terms)
+        """Return whether this pack has the key and every term its placeholders refer to."""
+        template = self.cues.get(key)
+        if template is None:
+            return False
+        terms = (values.get(name) for name in placeholders(template))
+        return all(self.has_term(term) for term in terms if isinstance(term, Term))
+
+    def has_term(self, term: Term) -> bool:
+        """Return whether this pack can say a term: its own text or the term's default."""
+        return term.key in self.cues or term.default is not None
 
     def say(self, value: Value) -> str:
         """Turn one value into words of this language."""
         if isinstance(value, Term):
-            return self.cues[value.key]
+            text = self.cues.get(value.key, value.default)
+            if text is None:
+                raise KeyError(value.key)
+            return text
         if isinstance(value, Quantity):
             return self.spoken.quantity(value)
         if isinstance(value, str):
@@ -77,18 +89,16 @@ class CueBook:
 
     def fixed_phrases(self) -> list[Phrase]:
         """Return every sentence without placeholders, to pre-generate its speech."""
-        keys = sorted(key for key in self.all_keys() if not key.startswith("label."))
+        keys = sorted(key for key in self.all_keys() if not key.startswith(TERM_PREFIXES))
         templates = (self.template(key) for key in keys)
         return [phrase for phrase in templates if phrase and not placeholders(phrase.text)]
 
     def say(self, value: Value) -> str:
-        """Say one value (a number, quantity or label) in the chosen language."""
-        if not isinstance(value, Term):
-            return self._packs[0].say(value)
-        for pack in self._packs:
-            if value.key in pack.cues:
-                return pack.say(value)
-        raise KeyError(value.key)
+        """Say one value (a number, quantity or term) in the chosen language."""
+        if isinstance(value, Term):
+            pack = next((p for p in self._packs if value.key in p.cues), self._packs[0])
+            return pack.say(value)
+        return self._packs[0].say(value)
 
     def template(self, key: str) -> Phrase | None:
         """Return a key's raw template and its language, or None when no pack has it."""

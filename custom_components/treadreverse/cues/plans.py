@@ -194,10 +194,18 @@ def reason_keys(event: str, data: Mapping[str, Any]) -> tuple[str, ...]:
     return (*own, *(() if alias is None else (f"{event}.{alias}",)), event)
 
 
+def programme_name(data: Mapping[str, Any]) -> Term | None:
+    """Return a built-in programme's translated title, or else the programme's own name."""
+    key, name = word(data, "programme"), text(data, "name")
+    if key is None:
+        return None if name is None else Term("programme", default=name)
+    return Term(f"programme.{key}", default=name)
+
+
 def _programme_started(data: Mapping[str, Any]) -> Plan:
     """Plan the start of a programme: its name and length."""
     values = present(
-        programme=text(data, "name", "programme"),
+        programme=programme_name(data),
         time=quantity(data, Unit.DURATION, "duration", "duration_s"),
     )
     keys = ("programme_started.duration", "programme_started", "programme_started.short")
@@ -230,9 +238,13 @@ def _direction_changed(data: Mapping[str, Any]) -> Plan | None:
 
 
 def _completed(data: Mapping[str, Any]) -> Plan:
-    """Plan the end-of-programme summary."""
-    variants = ("programme_completed", "backward", "time", "short")
-    keys = (variants[0], *(f"{variants[0]}.{variant}" for variant in variants[1:]))
+    """Plan the end of the programme, with its summary when the data has one."""
+    keys = (
+        "programme_completed",
+        "programme_completed.backward",
+        "programme_completed.time",
+        "programme_completed.short",
+    )
     return Plan(keys, summary_values(data))
 
 

@@ -52,9 +52,15 @@ class RepeatFilter:
         self._incline = _Said()
         self._turned_to: str | None = None
 
+    def reset(self) -> None:
+        """Forget what was said (a new programme starts)."""
+        self._speed, self._incline, self._turned_to = _Said(), _Said(), None
+
     def allows(self, kind: str, data: Mapping[str, Any], at: datetime) -> bool:
         """Return whether to say this event, and remember what it says."""
-        if kind in (CueType.TURN_NOW, CueType.WAIT_AT_TURN):
+        if kind == EventType.PROGRAMME_STARTED:
+            self.reset()
+        elif kind in (CueType.TURN_NOW, CueType.WAIT_AT_TURN):
             self._turned_to = word(data, "to")
         elif kind == EventType.DIRECTION_CHANGED:
             # "Turn around now, walk backward" said it already.

@@ -41,9 +41,13 @@ class Quantity:
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A value that is itself a cue key (an interval label), said in the phrase's language."""
+    """A value that is itself a cue key (a label, a built-in name), said in the phrase's language.
+
+    `default` is said when no language has the key (a saved programme's own name).
+    """
 
     key: str
+    default: str | None = None
 
 
 type Value = str | int | float | Quantity | Term

@@ -294,6 +294,7 @@ class _Compiler:
         """Describe a segment's steps: cue, speed, incline (staggered) and ramps."""
         segment = interval.segment
         duration = segment.estimated_duration
+        entry = (self.speed, self.incline)
         steps: list[Step] = []
         if segment.cue:
             steps.append(
@@ -315,7 +316,7 @@ class _Compiler:
             PhaseKind.SEGMENT,
             segment.direction,
             duration,
-            steps=tuple(_stagger(steps)),
+            steps=tuple(_stagger(steps, *entry)),
             interval=interval,
             duration=segment.duration,
             distance=segment.distance,
@@ -358,11 +359,11 @@ class _Compiler:
         ]
 
 
-def _stagger(steps: list[Step]) -> list[Step]:
+def _stagger(steps: list[Step], speed: float, incline: float) -> list[Step]:
     """Move any incline raise that shares its moment with a speed raise (rule 4)."""
     for _ in range(50):
         ordered = sorted(steps, key=lambda s: (s.offset, s.kind is StepKind.INCLINE))
-        clash = _first_clash(ordered)
+        clash = _first_clash(ordered, speed, incline)
         if clash is None:
             return ordered
         moved = replace(ordered[clash], offset=round(ordered[clash].offset + 0.5, 3))
@@ -370,17 +371,16 @@ def _stagger(steps: list[Step]) -> list[Step]:
     raise AssertionError("could not stagger speed and incline")  # pragma: no cover
 
 
-def _first_clash(ordered: list[Step]) -> int | None:
+def _first_clash(ordered: list[Step], speed: float, incline: float) -> int | None:
     """Return the index of an incline raise at the same offset as a speed raise."""
-    speed = incline = None
     raised_speed_at: float | None = None
     for index, step in enumerate(ordered):
         if step.kind is StepKind.SPEED:
-            if speed is not None and step.value > speed + _EPS:
+            if step.value > speed + _EPS:
                 raised_speed_at = step.offset
             speed = step.value
         elif step.kind is StepKind.INCLINE:
-            rising = incline is not None and step.value > incline + _EPS
+            rising = step.value > incline + _EPS
             if rising and raised_speed_at is not None and abs(raised_speed_at - step.offset) < _EPS:
                 return index
             incline = step.value
