@@ -687,12 +687,15 @@ def main() -> int:
     up_parser.add_argument("--pid", type=int, required=True, help="the hass process")
     up_parser.add_argument("--timeout", type=float, default=180.0)
     sub.add_parser("check-loopback")
+    sub.add_parser("port-free", help="exit 0 when nothing listens on 8123")
     args = parser.parse_args()
     try:
         if args.command == "prepare":
             prepare()
         elif args.command == "check-loopback":
             assert_loopback_only()
+        elif args.command == "port-free":
+            return 1 if listeners(PORT) else 0
         else:
             asyncio.run(up(args.pid, args.timeout))
     except BootstrapError as err:

@@ -25,6 +25,8 @@ _LOGGER = logging.getLogger(__name__)
 # What the notify targets get: turn and safety cues, and the session summary.
 NOTIFY_CUES = SAFETY_CUES | {CueType.SUMMARY, EventType.PROGRAMME_COMPLETED}
 SAFETY_PRIORITY, COACHING_PRIORITY = 0, 1
+BUSY_RETRIES = 10
+BUSY_RETRY_DELAY = 0.5  # s between attempts on a satellite that is busy announcing
 
 
 @dataclass(order=True, slots=True)
@@ -70,17 +72,31 @@ class Speaker:
         """Call the speaker's service and remember whether it worked."""
         hass = self.announcer.hass
         called = hass.loop.time()
-        try:
-            await self.announcer.async_call_speaker(self, item.phrase)
-        except (HomeAssistantError, TimeoutError) as err:
-            self.failed(err)
-            return
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                await self.announcer.async_call_speaker(self, item.phrase)
+                break
+            except (HomeAssistantError, TimeoutError) as err:
+                if attempt == BUSY_RETRIES or not self._busy(err):
+                    self.failed(err)
+                    return
+                # Someone else is announcing on this satellite: ours waits its turn.
+                await asyncio.sleep(BUSY_RETRY_DELAY)
         self.announcer.deliveries.append(
             Delivery(self.entity_id, item.phrase.text, item.phrase.language, item.due, called)
         )
         if not self.working or self._failed_logged:
             _LOGGER.info("Speaker %s works again", self.entity_id)
         self.working, self._failed_logged = True, False
+
+    def _busy(self, err: BaseException) -> bool:
+        """Return whether a satellite refused because it is announcing already."""
+        if self.domain != "assist_satellite":
+            return False
+        # Imported here: assist_satellite is loaded whenever a satellite is configured.
+        from homeassistant.components.assist_satellite.errors import SatelliteBusyError
+
+        return isinstance(err, SatelliteBusyError)
 
     def failed(self, err: BaseException) -> None:
         """Log a failing speaker once; raise a repair issue when it no longer exists."""
@@ -192,15 +208,20 @@ class Announcer:
 
     async def async_call_speaker(self, speaker: Speaker, phrase: Phrase) -> None:
         """Speak on one media player (tts.speak, announce) or satellite (announce)."""
+        engine = self.tts_engine()
         if speaker.domain == "assist_satellite":
-            await self.hass.services.async_call(
-                "assist_satellite",
-                "announce",
-                {"entity_id": speaker.entity_id, "message": phrase.text, "preannounce": False},
-                blocking=True,
-            )
+            data: dict[str, Any] = {
+                "entity_id": speaker.entity_id,
+                "message": phrase.text,
+                "preannounce": False,
+            }
+            if engine is not None and "media_source" in self.hass.config.components:
+                # Our engine and the cue's language (and its pre-generated audio), not the
+                # satellite pipeline's; the message is still shown on the satellite.
+                data["media_id"] = self._media_id(engine, phrase)
+            await self.hass.services.async_call("assist_satellite", "announce", data, blocking=True)
             return
-        if (engine := self.tts_engine()) is None:
+        if engine is None:
             raise HomeAssistantError("no text-to-speech engine")
         await self.hass.services.async_call(
             "tts",
@@ -233,6 +254,12 @@ class Announcer:
         self._notify(phrase)
         return failed
 
+    def _media_id(self, engine: str, phrase: Phrase) -> str:
+        """Return the cached TTS media source of a phrase."""
+        return tts.generate_media_source_id(
+            self.hass, phrase.text, engine=engine, language=phrase.language, cache=True
+        )
+
     def prepare(self, timeline: Timeline, options: EngineOptions, create_task: Any) -> None:
         """Generate the programme's fixed cues in the background while the countdown runs."""
         phrases = [
@@ -244,17 +271,12 @@ class Announcer:
 
     async def async_pregenerate(self, phrases: list[Phrase]) -> int:
         """Put fixed cues into the TTS cache so none waits for speech generation when due."""
-        if not any(s.domain == "media_player" for s in self.speakers):
-            return 0
-        if (engine := self.tts_engine()) is None:
+        if not self.speakers or (engine := self.tts_engine()) is None:
             return 0
         done = 0
         for phrase in dict.fromkeys(phrases):
-            source = tts.generate_media_source_id(
-                self.hass, phrase.text, engine=engine, language=phrase.language, cache=True
-            )
             try:
-                await tts.async_get_media_source_audio(self.hass, source)
+                await tts.async_get_media_source_audio(self.hass, self._media_id(engine, phrase))
             except (HomeAssistantError, ValueError) as err:
                 _LOGGER.debug("Could not pre-generate %r: %s", phrase.text, err)
                 continue

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from homeassistant.components.assist_satellite import (
+    AssistSatelliteAnnouncement,
+    AssistSatelliteConfiguration,
+    AssistSatelliteEntity,
+    AssistSatelliteEntityFeature,
+)
+from homeassistant.components.assist_satellite.const import (
+    DATA_COMPONENT as SATELLITE_COMPONENT,
+)
+from homeassistant.components.assist_satellite.errors import SatelliteBusyError
 from homeassistant.components.media_player import (
     DATA_COMPONENT as MEDIA_PLAYER_COMPONENT,
     MediaPlayerEntity,
@@ -14,7 +24,7 @@ from homeassistant.components.media_player import (
 from homeassistant.components.tts import TextToSpeechEntity, TtsAudioType
 from homeassistant.components.tts.const import DATA_COMPONENT as TTS_COMPONENT
 from homeassistant.components.tts.media_source import parse_media_source_id
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
@@ -105,3 +115,55 @@ async def async_setup_speakers(
     await hass.data[MEDIA_PLAYER_COMPONENT]._platforms["media_player"].async_add_entities(players)
     await hass.async_block_till_done()
     return engine, players
+
+
+class BusyOnceSatellite(AssistSatelliteEntity):
+    """A voice satellite that is busy with someone else's announcement the first time."""
+
+    _attr_name = "Hall satellite"
+    _attr_unique_id = "hall_satellite"
+    _attr_supported_features = AssistSatelliteEntityFeature.ANNOUNCE
+
+    def __init__(self) -> None:
+        """Start busy once, with nothing announced."""
+        self.busy_once = True
+        self.announced: list[tuple[Any, AssistSatelliteAnnouncement]] = []
+
+    async def async_internal_announce(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse the first announcement as busy, like a satellite that is speaking."""
+        if self.busy_once:
+            self.busy_once = False
+            raise SatelliteBusyError
+        await super().async_internal_announce(*args, **kwargs)
+
+    async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
+        """Record the announcement."""
+        self.announced.append((dt_util.utcnow(), announcement))
+
+    @callback
+    def async_get_configuration(self) -> AssistSatelliteConfiguration:
+        """Return a configuration without wake words."""
+        return AssistSatelliteConfiguration(
+            available_wake_words=[], active_wake_words=[], max_active_wake_words=0
+        )
+
+    async def async_set_configuration(self, config: AssistSatelliteConfiguration) -> None:
+        """Accept any configuration."""
+
+    def on_pipeline_event(self, event: Any) -> None:
+        """Ignore pipeline events."""
+
+
+async def async_setup_satellite(hass: HomeAssistant) -> BusyOnceSatellite:
+    """Set up the assist_satellite component and one busy-once satellite."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "media_source", {})
+    assert await async_setup_component(hass, "assist_satellite", {})
+    satellite = BusyOnceSatellite()
+    await (
+        hass.data[SATELLITE_COMPONENT]
+        ._platforms["assist_satellite"]
+        .async_add_entities([satellite])
+    )
+    await hass.async_block_till_done()
+    return satellite

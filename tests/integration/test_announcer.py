@@ -18,7 +18,7 @@ from custom_components.treadreverse.cues import load_cues
 from custom_components.treadreverse.programme.events import EngineEvent
 
 from .conftest import SIMULATED_DATA, advance
-from .speakers import RecordingPlayer, RecordingTTS
+from .speakers import RecordingPlayer, RecordingTTS, async_setup_satellite
 
 TURN = {
     "name": "Turn once",
@@ -220,3 +220,23 @@ async def test_test_announcement_without_speakers(hass: HomeAssistant) -> None:
             DOMAIN, "test_announcement", {"config_entry_id": entry.entry_id}, blocking=True
         )
     assert err.value.translation_key == "no_speakers"
+
+
+async def test_busy_satellite_gets_its_turn_cue(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    speakers: tuple[RecordingTTS, list[RecordingPlayer]],
+) -> None:
+    """A satellite busy with another announcement still gets every cue, in our voice."""
+    satellite = await async_setup_satellite(hass)
+    _, (living, _kitchen) = speakers
+    entry = await setup_entry(
+        hass,
+        speakers=["media_player.living_room", "assist_satellite.hall_satellite"],
+        language="de",
+    )
+    await run(hass, freezer, entry)
+    messages = [a.message for _, a in satellite.announced]
+    assert messages == living.messages
+    assert all(not a.preannounce_media_id for _, a in satellite.announced)
+    assert all("language=de" in a.original_media_id for _, a in satellite.announced)
