@@ -47,6 +47,7 @@ from tests.integration.speakers import RecordingPlayer, RecordingTTS
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 ENTRY_ID = "01BENCHTREADMILL000000000"
+WORKER_PREFIX = "treadreverse speaker"  # the announcer's per-speaker workers never end
 _real_monotonic: Callable[[], float] = freezegun.api.real_monotonic  # type: ignore[attr-defined]
 
 # Set while a speaker fetches its audio: generations started then are "at cue time".
@@ -228,7 +229,9 @@ class Simulation:
         """Return whether a background task other than a speaker's worker still runs."""
         tasks = self.hass._background_tasks  # noqa: SLF001
         return any(
-            not t.done() and not t.get_name().startswith("treadreverse speaker") for t in tasks
+            not t.done()
+            and not (isinstance(t, asyncio.Task) and t.get_name().startswith(WORKER_PREFIX))
+            for t in tasks
         )
 
 

@@ -45,6 +45,7 @@ from .const import (
     CONF_REMOTE_CONTROL,
     CONF_SPEAKERS,
     CONF_START_COUNTDOWN,
+    CONF_SUMMARY_INTERVAL,
     CONF_TTS_ENGINE,
     CONF_TURN_DURATION,
     CONF_TURN_MODE,
@@ -123,6 +124,7 @@ def options_schema(kind: Kind) -> vol.Schema:
         vol.Required(CONF_TURN_DURATION): _number(2, 30, 1, "s"),
         vol.Required(CONF_MAX_BACKWARD_SPEED): _number(0.5, MAX_BACKWARD_SPEED_LIMIT, 0.1, "km/h"),
         vol.Required(CONF_START_COUNTDOWN): _number(MIN_START_COUNTDOWN, 60, 1, "s"),
+        vol.Required(CONF_SUMMARY_INTERVAL): _number(0, 60, 1, "min"),
     }
     if kind is not Kind.MANUAL:
         schema[vol.Required(CONF_REMOTE_CONTROL)] = BooleanSelector()

@@ -41,6 +41,7 @@ CONF_MAX_BACKWARD_SPEED: Final = "max_backward_speed"
 CONF_START_COUNTDOWN: Final = "start_countdown"
 CONF_REMOTE_CONTROL: Final = "remote_control"
 CONF_KEEP_CONNECTED: Final = "keep_connected"
+CONF_SUMMARY_INTERVAL: Final = "summary_interval"  # minutes; 0: no spoken summaries
 
 LANGUAGES: Final = ("en", "de", "fr", "es", "nl")
 TURN_MODES: Final = ("slow", "pause")

@@ -16,6 +16,7 @@ from .const import (
     CONF_REMOTE_CONTROL,
     CONF_SPEAKERS,
     CONF_START_COUNTDOWN,
+    CONF_SUMMARY_INTERVAL,
     CONF_TTS_ENGINE,
     CONF_TURN_DURATION,
     CONF_TURN_MODE,
@@ -42,6 +43,7 @@ BASE_DEFAULTS: dict[str, Any] = {
     CONF_MAX_BACKWARD_SPEED: DEFAULT_MAX_BACKWARD_SPEED,
     CONF_START_COUNTDOWN: DEFAULT_START_COUNTDOWN,
     CONF_KEEP_CONNECTED: True,
+    CONF_SUMMARY_INTERVAL: 0,
 }
 
 
@@ -65,4 +67,5 @@ def engine_options(options: dict[str, Any], kind: Kind) -> EngineOptions:
         max_backward_speed=float(options[CONF_MAX_BACKWARD_SPEED]),
         start_countdown=float(options[CONF_START_COUNTDOWN]),
         remote_control=kind is not Kind.MANUAL and bool(options[CONF_REMOTE_CONTROL]),
+        summary_interval=60.0 * float(options[CONF_SUMMARY_INTERVAL]),
     )

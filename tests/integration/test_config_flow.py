@@ -56,6 +56,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "turn_duration": 5,
     "max_backward_speed": 4.0,
     "start_countdown": 10,
+    "summary_interval": 0,
 }
 NEW_OPTIONS: dict[str, Any] = {
     "speakers": ["media_player.living_room", "media_player.kitchen"],
@@ -67,6 +68,7 @@ NEW_OPTIONS: dict[str, Any] = {
     "turn_duration": 6,
     "max_backward_speed": 3.0,  # equal to the turn speed: allowed
     "start_countdown": 15,
+    "summary_interval": 5,
     "remote_control": False,
 }
 PROGRAMME_STATUS = "sensor.simulated_treadmill_programme_status"
