@@ -19,6 +19,7 @@ import json
 import os
 from pathlib import Path
 import shutil
+import signal
 import sys
 import time
 from typing import Any
@@ -689,6 +690,8 @@ def main() -> int:
     sub.add_parser("check-loopback")
     sub.add_parser("port-free", help="exit 0 when nothing listens on 8123")
     args = parser.parse_args()
+    # scripts/develop stops a running bootstrap with SIGTERM: leave quietly.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
     try:
         if args.command == "prepare":
             prepare()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import heapq
 from typing import Any
 
 from custom_components.treadreverse.treadmill.base import (
@@ -40,11 +40,10 @@ class Command:
 
 
 class FastClock(ManualClock):
-    """A ManualClock that lets tasks run a few rounds per callback instead of twenty.
+    """A ManualClock that lets tasks run 4 loop rounds per callback instead of 20."""
 
-    The engine's command tasks finish within two loop rounds against the fake; the
-    shorter settle keeps the property tests fast.
-    """
+    # The engine's command tasks finish within two rounds against the fake; the shorter
+    # settle keeps the property tests fast.
 
     rounds = 4
 
@@ -204,52 +203,52 @@ class FakeTreadmill(Treadmill):
         self.trace.append(("mark", (self.clock.now(), label)))
 
     def console_pause(self) -> None:
-        """The person pauses on the console."""
+        """Pause on the console, as the person does."""
         self.physics()
         self.running = False
         self._publish_event(MachineEvent(MachineEventType.PAUSED))
 
     def console_start(self) -> None:
-        """The person starts on the console."""
+        """Start on the console, as the person does."""
         self.physics()
         self.running = True
         self.target = max(self.target, 0.5)
         self._publish_event(MachineEvent(MachineEventType.STARTED))
 
     def console_stop(self) -> None:
-        """The person stops on the console."""
+        """Stop on the console, as the person does."""
         self.physics()
         self.running = False
         self._publish_event(MachineEvent(MachineEventType.STOPPED))
 
     def console_speed(self, speed: float) -> None:
-        """The person changes the speed on the console."""
+        """Change the speed on the console, as the person does."""
         self.physics()
         self.target = speed
         self._publish_event(MachineEvent(MachineEventType.TARGET_SPEED_CHANGED, speed))
 
     def console_incline(self, incline: float) -> None:
-        """The person changes the incline on the console."""
+        """Change the incline on the console, as the person does."""
         self.incline = incline
         self._publish_event(MachineEvent(MachineEventType.TARGET_INCLINE_CHANGED, incline))
 
     def safety_key(self) -> None:
-        """The safety key is pulled: the belt stops."""
+        """Pull the safety key: the belt stops."""
         self.physics()
         self.running = False
         self.speed = 0.0
         self._publish_event(MachineEvent(MachineEventType.SAFETY_KEY))
 
     def control_lost(self) -> None:
-        """The machine takes control back."""
+        """Take control back, as the machine does."""
         self._publish_event(MachineEvent(MachineEventType.CONTROL_LOST))
 
     def drop_link(self) -> None:
-        """The link breaks; the belt keeps doing what it did (the console decides)."""
+        """Break the link; the belt keeps doing what it did (the console decides)."""
         self.link = False
         self._publish_event(MachineEvent(MachineEventType.DISCONNECTED))
 
     def reconnect(self) -> None:
-        """The link comes back; nothing moves."""
+        """Bring the link back; nothing moves."""
         self.link = True
         self._publish_event(MachineEvent(MachineEventType.CONNECTED))

@@ -12,6 +12,7 @@ from custom_components.treadreverse.programme.options import EngineOptions
 from custom_components.treadreverse.programme.schema import Programme
 from custom_components.treadreverse.programme.session import SessionRecord
 from custom_components.treadreverse.treadmill.base import Capabilities
+
 from .fake import CAPS, FakeTreadmill, FastClock
 
 

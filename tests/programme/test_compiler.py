@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +183,7 @@ def test_ramps_split_into_machine_steps() -> None:
     assert len(speeds) == 10
     assert len(inclines) == 6
     offsets = sorted(s.offset for s in speeds)
-    assert all(b - a >= 5.0 - 1e-6 for a, b in zip(offsets, offsets[1:], strict=False))
+    assert all(b - a >= 5.0 - 1e-6 for a, b in itertools.pairwise(offsets))
     assert not {s.offset for s in speeds} & {s.offset for s in inclines}
 
 

@@ -224,7 +224,7 @@ async def test_turn_pause_mode_restarts_with_countdown() -> None:
     rig = Rig(EngineOptions(turn_mode=TurnMode.PAUSE))
     await rig.engine.start(programme(seg(), seg("backward")), key=None)
     await rig.run(70.5)
-    assert ("pause" in [c[1] for c in rig.commands()])
+    assert "pause" in [c[1] for c in rig.commands()]
     await rig.run_until(lambda: rig.engine.direction is Direction.BACKWARD)
     assert rig.engine.status is S.COUNTDOWN
     await rig.run(10)
@@ -368,8 +368,11 @@ async def test_remote_control_off_is_advisory() -> None:
 
 @pytest.mark.parametrize(
     ("fault", "reason"),
-    [("console_speed", "console_change"), ("console_incline", "console_change"),
-     ("control_lost", "control_lost")],
+    [
+        ("console_speed", "console_change"),
+        ("console_incline", "console_change"),
+        ("control_lost", "control_lost"),
+    ],
 )
 async def test_console_change_switches_to_advisory(fault: str, reason: str) -> None:
     """A console change or control taken back switches to advisory for the session."""
@@ -404,8 +407,9 @@ async def test_advisory_switch_mid_distance_segment() -> None:
     await rig.close()
 
 
-@pytest.mark.parametrize(("fault", "reason"), [("console_pause", "console_pause"),
-                                               ("drop_link", "disconnected")])
+@pytest.mark.parametrize(
+    ("fault", "reason"), [("console_pause", "console_pause"), ("drop_link", "disconnected")]
+)
 async def test_fault_pauses_and_nothing_moves(fault: str, reason: str) -> None:
     """Console pause or lost link: paused, nothing moves, even after reconnecting (rule 6)."""
     rig = Rig()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, assume, event, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, assume, event as note_event, given, settings, strategies as st
+import pytest
 
 from custom_components.treadreverse.programme.compiler import compile_programme
-from custom_components.treadreverse.programme.engine import Engine
+from custom_components.treadreverse.programme.engine import TURN_SPEED_TOLERANCE, Engine
 from custom_components.treadreverse.programme.events import (
     CueType,
     EngineEvent,
@@ -43,6 +44,9 @@ FAULTS = (
     "speaker_on",
 )
 MOTION = {"start", "set_speed", "set_incline"}
+# The engine accepts a measured speed within the FTMS resolution of turn_speed, and the
+# fake reports speeds rounded to 0.01 km/h: the true belt may be this much above.
+MEASURED = TURN_SPEED_TOLERANCE + 0.006
 SETTINGS = settings(
     max_examples=100,
     deadline=None,
@@ -163,10 +167,8 @@ def _inject(rig: Rig, kind: str, tasks: set[asyncio.Task[Any]]) -> None:
     }[kind]()
 
     async def guarded() -> None:
-        try:
+        with contextlib.suppress(CommandError):
             await coro
-        except CommandError:
-            pass
 
     task = asyncio.get_running_loop().create_task(guarded())
     tasks.add(task)
@@ -180,9 +182,7 @@ async def _scenario(data: dict[str, Any]) -> Outcome:
     rig.speaker = data["speaker"]
     tasks: set[asyncio.Task[Any]] = set()
     for at, kind in data["faults"]:
-        rig.clock.call_at(
-            rig.start + timedelta(seconds=at), lambda k=kind: _inject(rig, k, tasks)
-        )
+        rig.clock.call_at(rig.start + timedelta(seconds=at), lambda k=kind: _inject(rig, k, tasks))
     try:
         await rig.engine.start(
             data["programme"], key="p", speed_scale=data["scale"], wait_for_person=data["wait"]
@@ -221,8 +221,13 @@ async def _scenario(data: dict[str, Any]) -> Outcome:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await rig.close()
-    return Outcome(rig, options, rig.sessions, min(options.max_backward_speed, 16.0),
-                   caps.controllable and options.remote_control)
+    return Outcome(
+        rig,
+        options,
+        rig.sessions,
+        min(options.max_backward_speed, 16.0),
+        caps.controllable and options.remote_control,
+    )
 
 
 def _events(outcome: Outcome) -> list[tuple[str, Any]]:
@@ -234,10 +239,13 @@ def check_backward_cap(outcome: Outcome) -> None:
     """Rule 3: no speed above the cap while backward or turning (commands and belt)."""
     facing = "forward"
     state = "forward"
+    advisory = not outcome.controllable
     for kind, item in _events(outcome):
         if kind == "event":
             event, belt = item
-            if event.type is CueType.MOUNT:
+            if event.type is CueType.ADVISORY_MODE:
+                advisory = True  # from now on the person drives the belt (rule 10)
+            elif event.type is CueType.MOUNT:
                 facing = state = "backward"
             elif event.type in (CueType.SLOW_DOWN, CueType.WAIT_AT_TURN):
                 state = "turning"
@@ -245,8 +253,8 @@ def check_backward_cap(outcome: Outcome) -> None:
                 state = event.data["to"]
             elif event.type is CueType.TURN_NOW:
                 facing = event.data["to"]
-            if facing == "backward" and outcome.controllable:
-                assert belt <= outcome.cap + 0.01, (event, belt)
+            if facing == "backward" and not advisory:
+                assert belt <= outcome.cap + MEASURED, (event, belt)
         elif kind == "cmd" and item.name == "set_speed" and state != "forward":
             assert item.value <= outcome.cap + 1e-9, (state, item)
     # The belt itself: between the turn to backward and the turn to forward.
@@ -260,6 +268,11 @@ def _check_belt_while_backward(outcome: Outcome) -> None:
     windows: list[tuple[datetime, datetime | None]] = []
     begin: datetime | None = None
     for event in outcome.rig.events:
+        if event.type is CueType.ADVISORY_MODE:
+            if begin is not None:
+                windows.append((begin, event.at))
+                begin = None
+            break  # the person drives the belt from here (rule 10)
         to = event.data.get("to") or event.data.get("direction")
         if event.type in (CueType.TURN_NOW, CueType.MOUNT) and to == "backward":
             begin = event.at
@@ -271,7 +284,7 @@ def _check_belt_while_backward(outcome: Outcome) -> None:
     for moment, speed in outcome.rig.tm.history:
         for start, end in windows:
             if start <= moment and (end is None or moment <= end):
-                assert speed <= outcome.cap + 0.01, (moment, speed)
+                assert speed <= outcome.cap + MEASURED, (moment, speed)
 
 
 def check_turns(outcome: Outcome) -> None:
@@ -294,7 +307,7 @@ def check_turns(outcome: Outcome) -> None:
             turning = True
         elif event.type is CueType.TURN_NOW and not advisory:
             turn_speed = outcome.options.turn_speed
-            assert belt <= turn_speed + 0.06, (event, belt)
+            assert belt <= turn_speed + MEASURED, (event, belt)
         elif event.type is EventType.DIRECTION_CHANGED:
             assert turning or said
             said = turning = False
@@ -445,9 +458,9 @@ CHECKS = (
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and faults."""
     outcome = asyncio.run(_scenario(data))
-    event(f"outcome: {outcome.sessions[0].outcome}")
-    event(f"turns: {min(len(outcome.rig.of(EventType.DIRECTION_CHANGED)), 3)}")
-    event(f"advisory: {outcome.rig.engine.advisory}")
+    note_event(f"outcome: {outcome.sessions[0].outcome}")
+    note_event(f"turns: {min(len(outcome.rig.of(EventType.DIRECTION_CHANGED)), 3)}")
+    note_event(f"advisory: {outcome.rig.engine.advisory}")
     try:
         for check in CHECKS:
             check(outcome)
@@ -486,12 +499,12 @@ def test_compiler_refuses_or_respects_the_cap(speeds: list[float], scale: float)
     segments_ = [{"direction": "backward", "duration": 10, "speed": s} for s in speeds]
     programme = Programme.from_dict({"name": "C", "segments": segments_})
     options = EngineOptions()
-    try:
-        timeline = compile_programme(programme, options, CAPS, scale)
-    except ValueError as err:
-        assert "above the maximum backward speed" in str(err)
-        assert max(round(s * scale, 3) for s in speeds) > options.max_backward_speed
+    too_fast = max(round(s * scale, 3) for s in speeds) > options.max_backward_speed
+    if too_fast:
+        with pytest.raises(ProgrammeError, match="above the maximum backward speed"):
+            compile_programme(programme, options, CAPS, scale)
         return
+    timeline = compile_programme(programme, options, CAPS, scale)
     for interval, speed in zip(timeline.intervals, speeds, strict=True):
         assert interval.speed <= options.max_backward_speed
         assert abs(interval.speed - speed * scale) <= 0.051

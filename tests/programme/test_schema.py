@@ -187,7 +187,11 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
         with_segment(("segments", 0, "speed"), float("inf")),
         "segments[0].speed: inf km/h is outside the allowed range of 0.5-25 km/h",
     ),
-    ("speed missing", with_segment(("segments", 0, "speed"), ...), "segments[0].speed: is required"),
+    (
+        "speed missing",
+        with_segment(("segments", 0, "speed"), ...),
+        "segments[0].speed: is required",
+    ),
     (
         "incline too low",
         with_segment(("segments", 0, "incline"), -11),
@@ -312,7 +316,11 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
     (
         "half squat too long",
         with_segment(("segments", 1, "segments", 0, "posture"), "half_squat")
-        | {"segments": [{"direction": "backward", "duration": 61, "speed": 1.5, "posture": "half_squat"}]},
+        | {
+            "segments": [
+                {"direction": "backward", "duration": 61, "speed": 1.5, "posture": "half_squat"}
+            ]
+        },
         "segments[0].duration: 61.0 s is longer than the 60.0 s a half_squat segment may last",
     ),
     (
@@ -328,7 +336,10 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
         "too many segments",
         programme(
             segments=[
-                {"repeat": 100, "segments": [{"direction": "forward", "duration": 1, "speed": 2}] * 6}
+                {
+                    "repeat": 100,
+                    "segments": [{"direction": "forward", "duration": 1, "speed": 2}] * 6,
+                }
             ]
         ),
         "segments: 600 segments once repeats are expanded, at most 500",
@@ -345,7 +356,9 @@ REFUSED: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("data", "text"), [(d, t) for _, d, t in REFUSED], ids=[n for n, _, _ in REFUSED])
+@pytest.mark.parametrize(
+    ("data", "text"), [(d, t) for _, d, t in REFUSED], ids=[n for n, _, _ in REFUSED]
+)
 def test_every_bound_is_refused(data: Any, text: str) -> None:
     """Each bound is refused with an exact text naming the place."""
     err = error_of(data)

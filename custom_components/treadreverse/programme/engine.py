@@ -42,7 +42,7 @@ from .session import SegmentActual, SessionOutcome, SessionRecord
 _LOGGER = logging.getLogger(__name__)
 
 WAIT_FOR_PERSON_S = 600.0  # rule 9: give up waiting after 10 minutes
-TURN_SPEED_TOLERANCE = 0.05  # km/h: measured speeds wobble around the target
+TURN_SPEED_TOLERANCE = 0.01  # km/h: the FTMS speed resolution
 _TICKS = (3, 2, 1)
 _MAX_DISTANCE_JUMP_M = 100.0  # a bigger jump is a machine counter reset, not walking
 
@@ -228,6 +228,14 @@ class Engine:
         timeline = compile_programme(
             programme, self._options, self._treadmill.capabilities, speed_scale
         )
+        await self.run_timeline(timeline, key=key, wait_for_person=wait_for_person)
+
+    async def run_timeline(
+        self, timeline: Timeline, *, key: str | None, wait_for_person: bool = False
+    ) -> None:
+        """Run an already compiled timeline (start() compiles; benchmarks call this)."""
+        if self.active:
+            raise EngineBusyError("a programme is already active")
         now = self._clock.now()
         self._run = _Run(timeline, key, uuid.uuid4().hex, now, accrued_at=now)
         self._run.last_distance = self._treadmill.data.distance
@@ -511,7 +519,7 @@ class Engine:
             run.done_steps = set()
             self._emit(EventType.INTERVAL_STARTED)
         else:
-            self._reapply_targets(at)
+            self._reapply_targets(at, elapsed)
         for number, step in enumerate(run.phase.steps):
             if number not in run.done_steps:
                 when = run.phase_start + timedelta(seconds=step.offset)
@@ -525,15 +533,28 @@ class Engine:
                     lambda: self._say_lead_cues(end),
                 )
 
-    def _reapply_targets(self, at: datetime) -> None:
+    def _reapply_targets(self, at: datetime, elapsed: float) -> None:
         """After a restart of the belt, set the speed again, then the incline (rule 4)."""
         run = self._run
         assert run is not None
-        if run.target_speed > 0:
-            self._speed(run.target_speed)
-        if run.target_incline is not None:
-            incline = run.target_incline
-            self._at(at + timedelta(seconds=STAGGER_S), lambda: self._incline(incline))
+        # The phase's own steps up to `elapsed` decide (the pause may have cancelled one
+        # before it ran); without any, what the previous phase left applies.
+        speed, incline = run.target_speed, run.target_incline
+        for number, step in enumerate(run.phase.steps):
+            if step.offset > elapsed:
+                break
+            if step.kind is StepKind.SPEED:
+                speed = step.value
+                run.done_steps.add(number)
+            elif step.kind is StepKind.INCLINE:
+                incline = step.value
+                run.done_steps.add(number)
+        if speed > 0:
+            self._speed(speed)
+        if incline is not None:
+            value = incline
+            run.target_incline = value
+            self._at(at + timedelta(seconds=STAGGER_S), lambda: self._incline(value))
 
     def _step_cb(self, number: int, step: Step) -> Callable[[], None]:
         """Return a callback running one step."""
@@ -610,10 +631,8 @@ class Engine:
     # ----- turns (rule 1, rule 2) ---------------------------------------------------
 
     def _begin_turn(self, at: datetime, *, resumed: bool = False) -> None:
-        """Slow (or pause) the belt; the turn is timed from when it has slowed.
-
-        `resumed`: the belt was paused mid-turn; wait until it is slow again, no new cue.
-        """
+        """Slow (or pause) the belt; the turn is timed from when it has slowed."""
+        # resumed: the belt was paused mid-turn; wait until it is slow, with no new cue.
         run = self._run
         assert run is not None
         run.turn_slowed = False
@@ -666,11 +685,9 @@ class Engine:
         run.belt_moving = False
 
     def _check_turn_speed(self, data: LiveData) -> None:
-        """Declare the belt slowed on two fresh samples at turn_speed, not rising.
-
-        Only samples received since the turn began count: an older one may predate the
-        slow-down, and a belt still speeding up could pass turn_speed in between.
-        """
+        """Declare the belt slowed on two fresh samples at turn_speed, not rising."""
+        # Only samples received since the turn began count: an older one may predate the
+        # slow-down, and a belt still speeding up could pass turn_speed in between.
         run = self._run
         if run is None or self.status is not ProgrammeStatus.TURNING or run.turn_slowed:
             return

@@ -1,0 +1,276 @@
+"""End to end: the engine drives the simulated FTMS treadmill through the real client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, assume, given, settings
+import pytest
+
+from custom_components.treadreverse.programme.builtins import builtin_programme
+from custom_components.treadreverse.programme.events import (
+    CueType,
+    Direction,
+    EventType,
+    ProgrammeStatus,
+)
+from custom_components.treadreverse.programme.options import EngineOptions
+from custom_components.treadreverse.programme.schema import ProgrammeError
+from custom_components.treadreverse.programme.session import SessionOutcome
+from custom_components.treadreverse.treadmill.base import TreadmillError
+from custom_components.treadreverse.treadmill.ftms import ControlOpcode, ResultCode
+from custom_components.treadreverse.treadmill.simulator import BeltState
+
+from . import test_properties as props
+from .rig import programme, seg
+from .sim_rig import SimRig
+
+S = ProgrammeStatus
+
+
+def _check_all(rig: SimRig, options: EngineOptions) -> None:
+    """Apply the property checks that do not depend on the fake."""
+    outcome = props.Outcome(rig, options, rig.sessions, options.max_backward_speed, True)  # type: ignore[arg-type]
+    for check in (
+        props.check_backward_cap,
+        props.check_turns,
+        props.check_nothing_moves_after_fault,
+        props.check_stop_first,
+        props.check_stagger,
+        props.check_countdown,
+        props.check_half_squat,
+    ):
+        check(outcome)
+
+
+@pytest.mark.parametrize("key", ["first_steps", "half_squat_incline"])
+async def test_builtin_on_the_simulator(key: str) -> None:
+    """A built-in runs to completion on the simulated belt, every rule holding."""
+    options = EngineOptions()
+    rig = SimRig(options)
+    await rig.connect()
+    await rig.engine.start(builtin_programme(key), key=key)
+    await rig.run_until(lambda: rig.engine.status is S.COMPLETED)
+    await rig.run(10)
+    assert rig.sessions[0].outcome is SessionOutcome.COMPLETED
+    assert rig.sessions[0].backward_distance_m > 0
+    assert rig.tm.simulator.belt_speed == 0.0
+    for event in rig.of(CueType.TURN_NOW):
+        assert event.data["to"] in ("forward", "backward")
+    _check_all(rig, options)
+    await rig.close()
+
+
+async def test_distance_segment_on_measured_distance() -> None:
+    """A distance segment ends on the simulator's measured distance."""
+    rig = SimRig()
+    await rig.connect()
+    await rig.engine.start(
+        programme({"direction": "forward", "distance": 60, "speed": 4.0}, seg("backward")),
+        key=None,
+    )
+    await rig.run_until(lambda: rig.engine.status is S.TURNING)
+    record = rig.engine.session
+    assert record is not None
+    assert record.segments[0].actual_distance_m == pytest.approx(60, abs=2)
+    await rig.close()
+
+
+async def test_console_pause_and_reconnect_nothing_moves() -> None:
+    """Console pause and a link drop: paused, and the belt stays still after reconnecting."""
+    options = EngineOptions()
+    rig = SimRig(options)
+    await rig.connect()
+    await rig.engine.start(programme(seg(speed=3.0), seg(speed=4.0)), key=None)
+    await rig.run(20)
+    rig.tm.mark("console_pause")
+    rig.tm.simulator.console_pause()
+    await rig.run(2)
+    assert rig.engine.status is S.PAUSED
+    rig.tm.mark("drop_link")
+    rig.tm.simulator.drop_link()
+    await rig.run(60)
+    assert rig.tm.connected
+    assert rig.tm.simulator.state is not BeltState.RUNNING
+    assert rig.engine.status is S.PAUSED
+    rig.tm.mark("resume")
+    await rig.engine.resume()
+    await rig.run(12)
+    assert rig.engine.status is S.RUNNING
+    assert rig.tm.simulator.state is BeltState.RUNNING
+    _check_all(rig, options)
+    await rig.close()
+
+
+async def test_safety_key_and_control_taken_back() -> None:
+    """The safety key aborts; taking control back switches to advisory."""
+    rig = SimRig()
+    await rig.connect()
+    await rig.engine.start(programme(seg(), seg("backward")), key=None)
+    await rig.run(15)
+    rig.tm.simulator.take_control_back()
+    await rig.run(2)
+    assert rig.engine.advisory
+    assert rig.of(CueType.ADVISORY_MODE)[0].data == {"reason": "control_lost"}
+    sent = len(rig.tm.log)
+    rig.tm.simulator.safety_key()
+    await rig.run(2)
+    assert rig.engine.status is S.ABORTED
+    assert len(rig.tm.log) == sent
+    await rig.close()
+
+
+async def test_console_speed_change_is_advisory() -> None:
+    """A speed change on the console hands the programme to the person (rule 10)."""
+    rig = SimRig()
+    await rig.connect()
+    await rig.engine.start(programme(seg(), seg(speed=3.0)), key=None)
+    await rig.run(15)
+    rig.tm.simulator.console_set_speed(2.5)
+    await rig.run(2)
+    assert rig.engine.advisory
+    sent = len(rig.tm.log)
+    await rig.run_until(lambda: rig.engine.status is S.COMPLETED)
+    assert len(rig.tm.log) == sent  # the person drives: not even a stop at the end
+    await rig.close()
+
+
+async def test_rejected_speed_pauses_and_says_so() -> None:
+    """A rejected Set Target Speed pauses the programme and says so."""
+    rig = SimRig()
+    await rig.connect()
+    await rig.engine.start(programme(seg(), seg(speed=3.0)), key=None)
+    await rig.run(15)
+    rig.tm.simulator.reject_opcode(ControlOpcode.SET_TARGET_SPEED, ResultCode.OPERATION_FAILED)
+    await rig.run(60)
+    assert rig.engine.status is S.PAUSED
+    assert rig.of(CueType.COMMAND_FAILED)[0].data["command"] == "set_speed"
+    assert rig.of(EventType.PROGRAMME_PAUSED)[0].data["reason"] == "command_failed"
+    await rig.run(5)
+    assert rig.tm.simulator.state is BeltState.PAUSED
+    await rig.close()
+
+
+async def test_stop_reaches_the_belt_first() -> None:
+    """Stop jumps everything and the belt stops."""
+    rig = SimRig()
+    await rig.connect()
+    await rig.engine.start(programme(seg(speed=4.0), seg("backward")), key=None)
+    await rig.run(40)
+    rig.tm.mark("stop")
+    await rig.engine.stop()
+    assert rig.tm.log[-1].name == "stop"
+    await rig.run(10)
+    assert rig.tm.simulator.belt_speed == 0.0
+    assert rig.engine.direction is Direction.STOPPED
+    await rig.close()
+
+
+async def test_shutdown_on_the_simulator() -> None:
+    """Shutdown slows and pauses the simulated belt and records the abort."""
+    rig = SimRig()
+    await rig.connect()
+    await rig.engine.start(programme(seg(speed=4.0)), key=None)
+    await rig.run(30)
+    await rig.engine.shutdown("unload")
+    await rig.run(10)
+    assert rig.tm.simulator.state is BeltState.PAUSED
+    assert rig.sessions[0].outcome is SessionOutcome.ABORTED
+    await rig.close()
+
+
+def _inject_sim(rig: SimRig, kind: str, tasks: set[asyncio.Task[Any]]) -> None:
+    """Inject a fault into the simulator, or a user action, marking the trace first."""
+    sim = rig.tm.simulator
+    rig.tm.mark(kind)
+    actions: dict[str, Callable[[], object]] = {
+        "console_pause": sim.console_pause,
+        "drop_link": sim.drop_link,
+        "reconnect": lambda: None,  # the client reconnects by itself
+        "console_speed": lambda: sim.console_set_speed(1.0),
+        "control_lost": sim.take_control_back,
+        "safety_key": sim.safety_key,
+        "console_start": sim.console_start,
+        "speaker_off": lambda: setattr(rig, "speaker", False),
+        "speaker_on": lambda: setattr(rig, "speaker", True),
+        "command_fail": lambda: sim.reject_opcode(ControlOpcode.SET_TARGET_SPEED, times=1),
+    }
+    if kind in actions:
+        actions[kind]()
+        return
+    coro = {
+        "pause": rig.engine.pause,
+        "resume": rig.engine.resume,
+        "skip": rig.engine.skip,
+        "stop": rig.engine.stop,
+    }[kind]()
+
+    async def guarded() -> None:
+        with contextlib.suppress(TreadmillError):
+            await coro
+
+    tasks.add(asyncio.get_running_loop().create_task(guarded()))
+
+
+async def _sim_scenario(data: dict[str, Any]) -> props.Outcome:
+    """Run one scenario against the simulated treadmill."""
+    options: EngineOptions = data["options"]
+    rig = SimRig(options)
+    rig.speaker = data["speaker"]
+    await rig.connect()
+    tasks: set[asyncio.Task[Any]] = set()
+    for at, kind in data["faults"]:
+        rig.clock.call_at(
+            rig.start + timedelta(seconds=at), lambda k=kind: _inject_sim(rig, k, tasks)
+        )
+    try:
+        await rig.engine.start(data["programme"], key="p", speed_scale=data["scale"])
+    except ProgrammeError:
+        assume(False)
+    waited = paused = 0.0
+    while rig.engine.active and waited < 900:
+        await rig.clock.advance(1.0)
+        waited += 1
+        paused = paused + 1 if rig.engine.status is S.PAUSED else 0
+        if paused > 20 and waited > 200:
+            paused = 0
+            rig.speaker = True
+            rig.tm.simulator.clear_faults()
+            if not rig.tm.connected:
+                await rig.run(30)
+            rig.tm.mark("resume")
+            with contextlib.suppress(TreadmillError):
+                await rig.engine.resume()
+    if rig.engine.active:
+        rig.tm.mark("stop")
+        with contextlib.suppress(TreadmillError):
+            await rig.engine.stop()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await rig.close()
+    cap = min(options.max_backward_speed, 12.0)
+    controllable = options.remote_control
+    return props.Outcome(rig, options, rig.sessions, cap, controllable)  # type: ignore[arg-type]
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(props.scenarios())
+def test_safety_rules_hold_on_the_simulator(data: dict[str, Any]) -> None:
+    """The same safety properties hold on the simulated FTMS treadmill."""
+    assume(not data["manual"])
+    outcome = asyncio.run(_sim_scenario(data))
+    for check in props.CHECKS:
+        if check is not props.check_session:
+            check(outcome)
+    assert len(outcome.sessions) == 1
+    assert not outcome.rig.engine.active
