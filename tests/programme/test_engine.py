@@ -53,6 +53,10 @@ async def test_full_run_of_a_builtin() -> None:
     assert record.backward_distance_m == pytest.approx(4 * 30 * 2 / 3.6, rel=0.1)
     assert SessionRecord.from_dict(record.to_dict()) == record
     assert rig.engine.session == record
+    final = rig.engine.snapshot()
+    assert (final.status, final.progress, final.interval_index) == (S.COMPLETED, 100.0, None)
+    assert final.backward_distance_m == record.backward_distance_m
+    assert final.programme_name == "Backward intervals, first steps"
     summary = rig.of(CueType.SUMMARY)[-1].data
     assert summary["final"] is True
     assert summary["backward_distance_m"] == record.backward_distance_m
@@ -675,4 +679,41 @@ async def test_snapshot_progress_and_totals() -> None:
     assert snap.backward_distance_m > 0
     assert snap.distance_m >= snap.backward_distance_m + snap.forward_distance_m - 1e-6
     await asyncio.sleep(0)
+    await rig.close()
+
+
+async def test_console_start_mid_pause_turn_slows_again() -> None:
+    """A belt restarted on the console during a pause-mode turn is paused again first."""
+    rig = Rig(EngineOptions(turn_mode=TurnMode.PAUSE), deceleration=0.3)
+    await rig.engine.start(programme(seg(speed=6.0), seg("backward")), key=None)
+    await rig.run(75)
+    assert rig.engine.status is S.TURNING
+    rig.tm.console_start()
+    assert len(rig.of(CueType.SLOW_DOWN)) == 2
+    await rig.run(1)
+    assert rig.commands()[-1][1] == "pause"
+    await rig.close()
+
+
+async def test_console_start_during_countdown_applies_speed_at_once() -> None:
+    """A console start during the countdown enters the segment at once, sending no start."""
+    rig = Rig()
+    await rig.engine.start(programme(seg(speed=3.0)), key=None)
+    await rig.run(4)
+    rig.tm.console_start()
+    assert rig.engine.status is S.RUNNING
+    await rig.run(1)
+    assert [c[1:] for c in rig.commands()] == [("set_speed", 3.0)]
+    await rig.close()
+
+
+async def test_runtime_stagger_after_manual_incline() -> None:
+    """A manual incline change cannot make a planned lowering into a joint raise (rule 4)."""
+    rig = Rig()
+    await rig.engine.start(programme(seg(incline=4.0), seg(speed=3.0, incline=2.0)), key=None)
+    await rig.run(30)
+    await rig.engine.set_incline(0.0)
+    await rig.run(45)
+    changes = [c for c in rig.commands() if c[0] >= 70]
+    assert changes == [(70.0, "set_speed", 3.0), (73.0, "set_incline", 2.0)]
     await rig.close()

@@ -259,7 +259,7 @@ async def _sim_scenario(data: dict[str, Any]) -> props.Outcome:
 
 
 @settings(
-    max_examples=15,
+    max_examples=40,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import logging
 from typing import Any
@@ -116,6 +116,7 @@ class _Run:
     target_speed: float = 0.0
     target_incline: float | None = None
     turn_slowed: bool = False
+    speed_raised_at: datetime | None = None
     turn_samples: list[float] = field(default_factory=list)
     waiting_at_turn: bool = False
     phase_distance: float = 0.0
@@ -158,6 +159,7 @@ class Engine:
         self.advisory = False
         self._run: _Run | None = None
         self._last_session: SessionRecord | None = None
+        self._final: EngineSnapshot | None = None
         self._listeners: list[Listener] = []
         self._session_listeners: list[SessionListener] = []
         self._timers: list[Cancel] = []  # belong to the current phase or countdown
@@ -241,6 +243,7 @@ class Engine:
         self._run.last_distance = self._treadmill.data.distance
         self.advisory = not self.can_control
         self.direction = Direction.STOPPED
+        self._final = None
         self._emit(EventType.PROGRAMME_STARTED)
         if self._options.summary_interval > 0:
             self._schedule_summary(1)
@@ -371,7 +374,12 @@ class Engine:
         """Return what the entities show now."""
         run = self._run
         if run is None:
-            return EngineSnapshot(self.status, self.direction, self.advisory)
+            if self._final is None:
+                return EngineSnapshot(self.status, self.direction, self.advisory)
+            # The last session's totals stay visible until the next programme starts.
+            return replace(
+                self._final, status=self.status, direction=self.direction, advisory=self.advisory
+            )
         self._accrue()
         now = self._clock.now()
         interval = self._current_interval()
@@ -482,6 +490,7 @@ class Engine:
         assert run is not None
         self._timers.clear()
         self._send("start")
+        run.speed_raised_at = at
         run.belt_moving = True
         self._enter_phase(run.phase_index, at, run.elapsed)
 
@@ -552,9 +561,15 @@ class Engine:
         if speed > 0:
             self._speed(speed)
         if incline is not None:
-            value = incline
-            run.target_incline = value
-            self._at(at + timedelta(seconds=STAGGER_S), lambda: self._incline(value))
+            run.target_incline = incline
+            self._at(at + timedelta(seconds=STAGGER_S), self._reapply_incline)
+
+    def _reapply_incline(self) -> None:
+        """Send the incline target as it is now (a step may have changed it meanwhile)."""
+        run = self._run
+        assert run is not None
+        if run.target_incline is not None:
+            self._incline(run.target_incline)
 
     def _step_cb(self, number: int, step: Step) -> Callable[[], None]:
         """Return a callback running one step."""
@@ -748,6 +763,8 @@ class Engine:
         run = self._run
         assert run is not None
         self._accrue()
+        if value > run.target_speed + 1e-6:
+            run.speed_raised_at = self._clock.now()
         run.target_speed = value
         self._emit(CueType.SPEED_CHANGE, speed=value, advisory=self.advisory)
         self._send("set_speed", value)
@@ -756,6 +773,12 @@ class Engine:
         """Set the target incline: a command, or a spoken instruction in advisory mode."""
         run = self._run
         assert run is not None
+        now = self._clock.now()
+        rising = run.target_incline is None or value > run.target_incline + 1e-6
+        if rising and run.speed_raised_at == now:
+            # Rule 4 at run time too (a manual change may have moved the incline).
+            self._at(now + timedelta(seconds=STAGGER_S), lambda: self._incline(value))
+            return
         run.target_incline = value
         self._emit(CueType.INCLINE_CHANGE, incline=value, advisory=self.advisory)
         if self._treadmill.capabilities.incline is not None:
@@ -870,10 +893,20 @@ class Engine:
         assert run is not None
         if self.status is ProgrammeStatus.WAITING:
             self.confirm_person()
-        elif self.status is ProgrammeStatus.PAUSED:
-            run.belt_moving = True  # the person started it: no countdown needed
+            return
+        was_moving, run.belt_moving = run.belt_moving, True
+        if self.status is ProgrammeStatus.PAUSED:
+            # The person started it: no countdown needed.
             self._emit(EventType.PROGRAMME_RESUMED)
             self._continue(countdown=False)
+        elif self.status is ProgrammeStatus.TURNING and not was_moving:
+            # Restarted mid-turn: slow it down again before anyone turns.
+            self._cancel_timers()
+            self._begin_turn(self._clock.now())
+        elif self.status is ProgrammeStatus.COUNTDOWN:
+            # Started before the countdown ended: the segment's speed applies at once.
+            self._cancel_timers()
+            self._enter_phase(run.phase_index, self._clock.now(), run.elapsed)
 
     def _to_advisory(self, reason: str) -> None:
         """Let the person decide from now on (rule 10): no more belt commands."""
@@ -1063,6 +1096,15 @@ class Engine:
         }[outcome]
         self._set_status(status)
         self.direction = Direction.STOPPED
+        final = self.snapshot()
+        self._final = replace(
+            final,
+            interval_index=None,
+            interval_count=None,
+            interval_label=None,
+            interval_label_key=None,
+            progress=100.0 if outcome is SessionOutcome.COMPLETED else final.progress,
+        )
         if outcome is SessionOutcome.COMPLETED:
             self._emit(EventType.PROGRAMME_COMPLETED)
             self._emit(CueType.SUMMARY, final=True, **summary)
