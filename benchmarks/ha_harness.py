@@ -48,10 +48,15 @@ from tests.integration.speakers import RecordingPlayer, RecordingTTS
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 ENTRY_ID = "01BENCHTREADMILL000000000"
 WORKER_PREFIX = "treadreverse speaker"  # the announcer's per-speaker workers never end
-_real_monotonic: Callable[[], float] = freezegun.api.real_monotonic  # type: ignore[attr-defined]
 
 # Set while a speaker fetches its audio: generations started then are "at cue time".
 DELIVERING: contextvars.ContextVar[bool] = contextvars.ContextVar("delivering", default=False)
+
+
+def _real_monotonic() -> float:
+    """Return the real monotonic time (looked up each call: freezegun replaces module-level
+    references to time.monotonic while it freezes time)."""
+    return float(freezegun.api.real_monotonic())  # type: ignore[attr-defined]
 
 
 def _patch_freezegun() -> None:

@@ -274,3 +274,20 @@ def test_safety_rules_hold_on_the_simulator(data: dict[str, Any]) -> None:
             check(outcome)
     assert len(outcome.sessions) == 1
     assert not outcome.rig.engine.active
+
+
+async def test_link_drop_alone_nothing_moves_after_reconnect() -> None:
+    """A lost link pauses; the reconnect (and any replayed status) moves nothing (rule 6)."""
+    rig = SimRig()
+    await rig.connect()
+    await rig.engine.start(programme(seg(speed=3.0), seg(speed=4.0)), key=None)
+    await rig.run(20)
+    rig.tm.simulator.drop_link()
+    await rig.run(1)
+    assert rig.engine.status is S.PAUSED
+    sent = len(rig.tm.log)
+    await rig.run(120)
+    assert rig.tm.connected
+    assert rig.engine.status is S.PAUSED
+    assert len(rig.tm.log) == sent
+    await rig.close()
