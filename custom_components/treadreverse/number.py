@@ -31,6 +31,8 @@ class TreadReverseNumberDescription(NumberEntityDescription):
 
     range_fn: Callable[[Capabilities], Range | None]
     value_fn: Callable[[TreadmillState], float | None]
+    # The highest value allowed now (the backward cap while backward or turning).
+    max_fn: Callable[[TreadmillCoordinator], float | None] = lambda _: None
     set_fn: Callable[[TreadmillCoordinator, float], Coroutine[Any, Any, None]]
 
 
@@ -43,6 +45,7 @@ NUMBERS: tuple[TreadReverseNumberDescription, ...] = (
         mode=NumberMode.BOX,
         range_fn=lambda c: c.speed,
         value_fn=lambda s: s.engine.target_speed,
+        max_fn=lambda c: c.engine.speed_limit,
         set_fn=lambda c, v: c.engine.set_speed(v),
     ),
     TreadReverseNumberDescription(
@@ -92,15 +95,22 @@ class TreadReverseNumber(TreadReverseEntity, NumberEntity):
         self._attr_native_step = machine_range.step
 
     @override
-    def shown(self) -> float | None:
-        """Return the current target."""
-        return self.entity_description.value_fn(self.coordinator.data)
+    def shown(self) -> tuple[float | None, float]:
+        """Return the current target and the highest value allowed now."""
+        return self.entity_description.value_fn(self.coordinator.data), self.native_max_value
+
+    @property
+    @override
+    def native_max_value(self) -> float:
+        """Return the machine's maximum, or the backward cap while backward or turning."""
+        limit = self.entity_description.max_fn(self.coordinator)
+        return self._attr_native_max_value if limit is None else limit
 
     @property
     @override
     def native_value(self) -> float | None:
         """Return the current target."""
-        return self.shown()
+        return self.entity_description.value_fn(self.coordinator.data)
 
     @override
     async def async_set_native_value(self, value: float) -> None:

@@ -288,3 +288,28 @@ async def test_actions_refuse_unknown_entries(
     """A config entry id that is not ours is refused with Home Assistant's own error."""
     with pytest.raises(ServiceValidationError):
         await call(hass, "stop", {"config_entry_id": "nope"})
+
+
+async def test_target_speed_maximum_follows_the_backward_cap(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
+) -> None:
+    """The target_speed number offers at most the backward cap while walking backward."""
+    number = "number.simulated_treadmill_target_speed"
+    assert hass.states.get(number).attributes["max"] == 12.0
+    definition = {
+        "name": "Back",
+        "segments": [{"direction": "backward", "duration": 60, "speed": 2.0}],
+    }
+    await call(
+        hass,
+        "start_programme",
+        {
+            "config_entry_id": loaded_simulated.entry_id,
+            "definition": definition,
+            "wait_for_person": False,
+        },
+    )
+    await advance(hass, freezer, 14)
+    assert hass.states.get(number).attributes["max"] == 4.0
+    await call(hass, "stop", {"config_entry_id": loaded_simulated.entry_id})
+    assert hass.states.get(number).attributes["max"] == 12.0
