@@ -16,15 +16,17 @@ every change of the raw stream rounded to the sensor's display step must be in o
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+import itertools
 from typing import Any
 
-from benchmarks.ha_harness import Simulation, run_simulated, simulated_home_assistant
-from custom_components.treadreverse.const import DOMAIN
-from custom_components.treadreverse.sensor import SENSORS
-from custom_components.treadreverse.treadmill.base import LiveData
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, callback
 from homeassistant.helpers import entity_registry as er
+
+from benchmarks.ha_harness import run_simulated, simulated_home_assistant
+from custom_components.treadreverse.const import DOMAIN
+from custom_components.treadreverse.sensor import SENSORS
+from custom_components.treadreverse.treadmill.base import LiveData
 
 WARMUP_S = 30  # countdown (10 s), belt to 4.0 km/h (5 s), incline to 2 % (4 s), heart rate
 MEASURED_S = 600
@@ -48,7 +50,6 @@ class Recording:
     ours: int = 0
     baseline: int = 0
     notifications: int = 0
-    by_entity: dict[str, int] = field(default_factory=dict)
     # Raw LiveData: the last one before the window, then every one inside it.
     stream: list[LiveData] = field(default_factory=list)
     # entity_id -> states: the one shown when the window opened, then every one written.
@@ -91,7 +92,7 @@ def _history_check(recording: Recording, entity_ids: dict[str, str]) -> str:
         step = steps[key]
         assert step is not None
         shown = [_displayed(getattr(d, live_field), step) for d in recording.stream]
-        wanted = [v for prev, v in zip(shown, shown[1:], strict=False) if v != prev]
+        wanted = [v for prev, v in itertools.pairwise(shown) if v != prev]
         written = recording.states[entity_ids[key]]
         kept, lost = _kept(wanted, written[1:])
         kept_all += kept
@@ -105,10 +106,13 @@ def _history_check(recording: Recording, entity_ids: dict[str, str]) -> str:
     detail = "; ".join(losses) if losses else "nothing lost"
     if extras:
         detail += f"; extra writes: {', '.join(extras)}"
-    return f"history at display precision: ours keeps {kept_all}/{wanted_all} displayed changes ({detail})"
+    return (
+        f"history at display precision: ours keeps {kept_all}/{wanted_all} displayed changes "
+        f"({detail})"
+    )
 
 
-async def _measure() -> tuple[Recording, dict[str, str], Simulation]:
+async def _measure() -> tuple[Recording, dict[str, str]]:
     """Walk the programme and record notifications and state writes."""
     async with simulated_home_assistant() as sim:
         hass = sim.hass
@@ -116,7 +120,7 @@ async def _measure() -> tuple[Recording, dict[str, str], Simulation]:
         registry = er.async_get(hass)
         ours = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
         entity_ids = {}
-        for key in MEASUREMENTS:
+        for key in [*MEASUREMENTS, "programme_status"]:
             entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}_{key}")
             assert entity_id is not None, key
             entity_ids[key] = entity_id
@@ -129,7 +133,6 @@ async def _measure() -> tuple[Recording, dict[str, str], Simulation]:
             if not rec.measuring or entity_id not in ours:
                 return
             rec.ours += 1
-            rec.by_entity[entity_id] = rec.by_entity.get(entity_id, 0) + 1
             if entity_id in rec.states:
                 rec.states[entity_id].append(_state_value(event.data["new_state"]))
 
@@ -138,9 +141,7 @@ async def _measure() -> tuple[Recording, dict[str, str], Simulation]:
                 rec.notifications += 1
                 if previous:
                     old = previous[0]
-                    rec.baseline += sum(
-                        getattr(data, f) != getattr(old, f) for f in LIVE_FIELDS
-                    )
+                    rec.baseline += sum(getattr(data, f) != getattr(old, f) for f in LIVE_FIELDS)
                 rec.stream.append(data)
             previous[:] = [data]
 
@@ -153,8 +154,9 @@ async def _measure() -> tuple[Recording, dict[str, str], Simulation]:
             blocking=True,
         )
         await sim.advance(WARMUP_S)
-        status = hass.states.get(entity_ids["speed"].replace("_speed", "_programme_status"))
-        assert status is not None and status.state == "running", status
+        status = hass.states.get(entity_ids.pop("programme_status"))
+        assert status is not None, "no programme status sensor"
+        assert status.state == "running", status
         rec.stream = previous[:1]
         rec.states = {e: [_state_value(hass.states.get(e))] for e in entity_ids.values()}
         rec.measuring = True
@@ -166,12 +168,12 @@ async def _measure() -> tuple[Recording, dict[str, str], Simulation]:
             DOMAIN, "stop", {"config_entry_id": entry.entry_id}, blocking=True
         )
         await sim.advance(10)
-    return rec, entity_ids, sim
+    return rec, entity_ids
 
 
 def run() -> list[str]:
     """Return the `state writes per minute` and `history at display precision` lines."""
-    rec, entity_ids, _ = run_simulated(_measure)
+    rec, entity_ids = run_simulated(_measure)
     minutes = MEASURED_S / 60
     assert rec.notifications >= MEASURED_S - 2, rec.notifications
     ours, theirs = rec.ours / minutes, rec.baseline / minutes

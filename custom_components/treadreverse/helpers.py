@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from functools import wraps
+from collections.abc import Awaitable
 from typing import Any
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -41,15 +40,3 @@ async def run_command[T](command: Awaitable[T]) -> T:
         raise device_error("command_failed", command=err.command, reason=err.failure.value) from err
     except TreadmillError as err:
         raise device_error("treadmill_error", error=str(err)) from err
-
-
-def translate_errors[**P, T](
-    func: Callable[P, Coroutine[Any, Any, T]],
-) -> Callable[P, Coroutine[Any, Any, T]]:
-    """Decorate an entity action so layer errors reach the user translated."""
-
-    @wraps(func)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        return await run_command(func(*args, **kwargs))
-
-    return wrapper

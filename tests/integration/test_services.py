@@ -313,3 +313,15 @@ async def test_target_speed_maximum_follows_the_backward_cap(
     assert hass.states.get(number).attributes["max"] == 4.0
     await call(hass, "stop", {"config_entry_id": loaded_simulated.entry_id})
     assert hass.states.get(number).attributes["max"] == 12.0
+
+
+async def test_refused_command_is_a_device_error(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry
+) -> None:
+    """A speed the machine refuses surfaces as a translated device error."""
+    simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    simulator.reject_opcode(0x02)
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "set_speed", {"config_entry_id": loaded_simulated.entry_id, "speed": 3.0})
+    assert err.value.translation_key == "command_failed"
+    assert err.value.translation_placeholders["command"] == "set_speed"
