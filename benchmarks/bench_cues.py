@@ -42,8 +42,8 @@ class CueRun:
     heard: int
 
 
-def _no_prepare(*_args: Any, **_kwargs: Any) -> None:
-    """Stand in for Announcer.prepare: no pre-generation."""
+async def _no_prepare(*_args: Any, **_kwargs: Any) -> None:
+    """Stand in for Announcer.async_prepare: no pre-generation."""
 
 
 async def _run(pregenerate: bool) -> CueRun:
@@ -55,7 +55,9 @@ async def _run(pregenerate: bool) -> CueRun:
         coordinator = entry.runtime_data.coordinator
         announcer = entry.runtime_data.announcer
         definition = copy.deepcopy(BUILTINS[PROGRAMME].definition)
-        with nullcontext() if pregenerate else patch.object(Announcer, "prepare", _no_prepare):
+        with (
+            nullcontext() if pregenerate else patch.object(Announcer, "async_prepare", _no_prepare)
+        ):
             await hass.services.async_call(
                 DOMAIN,
                 "start_programme",

@@ -24,10 +24,10 @@ import tempfile
 from typing import Any
 
 import freezegun
-from freezegun.api import FrozenDateTimeFactory
+from freezegun.api import FrozenDateTimeFactory, StepTickTimeFactory, TickingDateTimeFactory
 from homeassistant import loader
 from homeassistant.components import tts
-from homeassistant.components.media_player import DATA_COMPONENT as MEDIA_PLAYER_COMPONENT
+from homeassistant.components.media_player.const import DATA_COMPONENT as MEDIA_PLAYER_COMPONENT
 from homeassistant.components.tts.const import DATA_COMPONENT as TTS_COMPONENT
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -55,10 +55,12 @@ DELIVERING: contextvars.ContextVar[bool] = contextvars.ContextVar("delivering", 
 
 
 def _real_monotonic() -> float:
-    """Return the real monotonic time (looked up each call: freezegun replaces module-level
-    references to time.monotonic while it freezes time).
+    """Return the real monotonic time.
+
+    Looked up on each call: while time is frozen, freezegun replaces every module-level
+    reference to time.monotonic, a saved one here included.
     """
-    return float(freezegun.api.real_monotonic())  # type: ignore[attr-defined]
+    return float(freezegun.api.real_monotonic())
 
 
 def _quiet_logs() -> None:
@@ -67,9 +69,12 @@ def _quiet_logs() -> None:
     for name in ("haffmpeg", "homeassistant.components.ffmpeg"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     # RecordingTTS returns a few MPEG sync bytes: tagging them for the file cache fails.
-    logging.getLogger("homeassistant.components.tts").addFilter(
-        lambda record: not record.getMessage().startswith("ID3 tag error")
-    )
+    logging.getLogger("homeassistant.components.tts").addFilter(_not_id3_error)
+
+
+def _not_id3_error(record: logging.LogRecord) -> bool:
+    """Drop tts' "ID3 tag error" records (added once: the same filter is not added twice)."""
+    return not record.getMessage().startswith("ID3 tag error")
 
 
 def _patch_freezegun() -> None:
@@ -192,7 +197,10 @@ class Simulation:
     """One test Home Assistant with frozen time that benchmarks move on."""
 
     def __init__(
-        self, hass: HomeAssistant, freezer: FrozenDateTimeFactory, loop: SimulatedLoop
+        self,
+        hass: HomeAssistant,
+        freezer: FrozenDateTimeFactory | StepTickTimeFactory | TickingDateTimeFactory,
+        loop: SimulatedLoop,
     ) -> None:
         """Wrap a running test hass."""
         self.hass = hass

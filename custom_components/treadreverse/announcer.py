@@ -16,15 +16,17 @@ from homeassistant.helpers import issue_registry as ir
 from .const import CONF_LANGUAGE, CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
 from .cues import TEST_ANNOUNCEMENT, CueBook, Phrase, load_cues
-from .programme.compiler import PhaseKind, StepKind, Timeline
+from .programme.compiler import Interval, Phase, PhaseKind, Step, StepKind, Timeline
 from .programme.events import SAFETY_CUES, CueType, EngineEvent, EventType
-from .programme.options import EngineOptions
+from .programme.options import EngineOptions, TurnMode
 
 _LOGGER = logging.getLogger(__name__)
 
 # What the notify targets get: turn and safety cues, and the session summary.
 NOTIFY_CUES = SAFETY_CUES | {CueType.SUMMARY, EventType.PROGRAMME_COMPLETED}
 SAFETY_PRIORITY, COACHING_PRIORITY = 0, 1
+FIRST_CUES = 2  # the countdown and the programme's name are said at once
+FIRST_CUES_TIMEOUT = 3.0  # s a start may wait for them
 BUSY_RETRIES = 10
 BUSY_RETRY_DELAY = 0.5  # s between attempts on a satellite that is busy announcing
 
@@ -260,14 +262,27 @@ class Announcer:
             self.hass, phrase.text, engine=engine, language=phrase.language, cache=True
         )
 
-    def prepare(self, timeline: Timeline, options: EngineOptions, create_task: Any) -> None:
-        """Generate the programme's fixed cues in the background while the countdown runs."""
+    async def async_prepare(
+        self,
+        timeline: Timeline,
+        options: EngineOptions,
+        create_task: Any,
+        *,
+        key: str | None = None,
+        advisory: bool = False,
+    ) -> None:
+        """Cache the programme's fixed cues: the first at once, the rest during the countdown."""
         phrases = [
             phrase
-            for kind, data in fixed_events(timeline, options)
+            for kind, data in fixed_events(timeline, options, key, advisory)
             if (phrase := self.book.render_event(str(kind), data)) is not None
         ]
-        create_task(self.async_pregenerate(phrases), "treadreverse pre-generate cues")
+        try:
+            async with asyncio.timeout(FIRST_CUES_TIMEOUT):
+                await self.async_pregenerate(phrases[:FIRST_CUES])
+        except TimeoutError:
+            _LOGGER.debug("The first cues were not ready in %s s", FIRST_CUES_TIMEOUT)
+        create_task(self.async_pregenerate(phrases[FIRST_CUES:]), "treadreverse pre-generate")
 
     async def async_pregenerate(self, phrases: list[Phrase]) -> int:
         """Put fixed cues into the TTS cache so none waits for speech generation when due."""
@@ -284,32 +299,62 @@ class Announcer:
         return done
 
 
-def fixed_events(timeline: Timeline, options: EngineOptions) -> list[tuple[str, dict[str, Any]]]:
+def _interval_data(timeline: Timeline, interval: Interval, key: str | None) -> dict[str, Any]:
+    """Return the interval data the engine's public events carry (without ends_at)."""
+    return {
+        "programme": key,
+        "name": timeline.programme.name,
+        "index": interval.index,
+        "count": interval.count,
+        "label": interval.label,
+        "label_key": interval.label_key,
+        "direction": interval.segment.direction.value,
+        "speed": interval.speed,
+        "incline": interval.incline,
+    }
+
+
+def _step_event(step: Step, advisory: bool) -> tuple[str, dict[str, Any]] | None:
+    """Return what the engine says for one timeline step."""
+    if step.kind is StepKind.SPEED:
+        return CueType.SPEED_CHANGE, {"speed": step.value, "advisory": advisory}
+    if step.kind is StepKind.INCLINE:
+        return CueType.INCLINE_CHANGE, {"incline": step.value, "advisory": advisory}
+    return (step.cue, dict(step.data)) if step.cue else None
+
+
+def _turn_events(
+    timeline: Timeline, options: EngineOptions, turn: Phase, following: Phase | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Return what the engine says around one turn."""
+    rails = following.interval.segment.handrails if following and following.interval else None
+    events: list[tuple[str, dict[str, Any]]] = [
+        (CueType.SLOW_DOWN, {"turn_speed": timeline.turn_speed, "turn_mode": options.turn_mode}),
+        (CueType.TURN_NOW, {"to": turn.direction.value, "handrails": rails and rails.value}),
+        (EventType.DIRECTION_CHANGED, {"to": turn.direction.value}),
+    ]
+    if options.turn_mode is TurnMode.SLOW:
+        events.append((CueType.SPEED_CHANGE, {"speed": timeline.turn_speed, "advisory": False}))
+    return events
+
+
+def fixed_events(
+    timeline: Timeline, options: EngineOptions, key: str | None = None, advisory: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
     """Return the cues a programme will say whatever happens, with the data they will carry."""
+    first = timeline.intervals[0]
     events: list[tuple[str, dict[str, Any]]] = [
         (CueType.COUNTDOWN, {"seconds": options.start_countdown}),
+        (EventType.PROGRAMME_STARTED, _interval_data(timeline, first, key)),
         *((CueType.COUNTDOWN_TICK, {"seconds": tick}) for tick in (3, 2, 1)),
         *((step.cue or CueType.MOUNT, dict(step.data)) for step in timeline.start_cues),
     ]
     phases = timeline.phases
     for number, phase in enumerate(phases):
-        if (interval := phase.interval) is not None:
-            events.append(
-                (
-                    EventType.INTERVAL_STARTED,
-                    {
-                        "name": timeline.programme.name,
-                        "index": interval.index,
-                        "count": interval.count,
-                        "label": interval.label,
-                        "label_key": interval.label_key,
-                        "direction": interval.segment.direction.value,
-                        "speed": interval.speed,
-                        "incline": interval.incline,
-                    },
-                )
-            )
-        events += [(s.cue, dict(s.data)) for s in phase.steps if s.kind is StepKind.CUE and s.cue]
+        if phase.interval is not None:
+            data = _interval_data(timeline, phase.interval, key)
+            events.append((EventType.INTERVAL_STARTED, data))
+        events += [e for step in phase.steps if (e := _step_event(step, advisory))]
         for step in phase.lead_cues:
             data = dict(step.data)
             if step.cue is EventType.TURN_AROUND_SOON:
@@ -317,19 +362,9 @@ def fixed_events(timeline: Timeline, options: EngineOptions) -> list[tuple[str, 
             events.append((step.cue or CueType.KNEE_WARNING, data))
         if phase.kind is PhaseKind.TURN:
             following = phases[number + 1] if number + 1 < len(phases) else None
-            rails = (
-                following.interval.segment.handrails if following and following.interval else None
-            )
-            events += [
-                (
-                    CueType.SLOW_DOWN,
-                    {"turn_speed": timeline.turn_speed, "turn_mode": options.turn_mode.value},
-                ),
-                (
-                    CueType.TURN_NOW,
-                    {"to": phase.direction.value, "handrails": rails.value if rails else None},
-                ),
-            ]
+            events += _turn_events(timeline, options, phase, following)
+    # The closing words; the summary after them depends on the session and cannot be cached.
+    events.append((EventType.PROGRAMME_COMPLETED, {}))
     return events
 
 

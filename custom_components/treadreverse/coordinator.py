@@ -26,7 +26,7 @@ from .options import engine_options, entry_options
 from .programme.compiler import compile_programme
 from .programme.engine import Engine, EngineSnapshot
 from .programme.events import CueType, EngineEvent, EventType, ProgrammeStatus
-from .programme.schema import Programme
+from .programme.schema import Programme, ProgrammeError
 from .programme.session import SessionRecord
 from .programmes import resolve_programme
 from .storage import PROGRAMMES_KEY, LifetimeTotals, TreadmillStore
@@ -123,7 +123,10 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
     @property
     def device_id(self) -> str | None:
         """Return this treadmill's device registry id."""
-        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.config_entry.entry_id)})
+        entry_id = self.config_entry.entry_id
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            (DOMAIN, entry_id), entry_id
+        )
         return device.id if device else None
 
     def _speakers_work(self) -> bool:
@@ -157,20 +160,25 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         if isinstance(programme, str):
             key, programme = resolve_programme(self.hass, programme)
         await self._async_ensure_connected()
-        await run_command(
-            self.engine.start(
-                programme, key=key, speed_scale=speed_scale, wait_for_person=wait_for_person
-            )
-        )
-        # Compiling again is cheap and deterministic: it tells the announcer what will be said.
         options = engine_options(self.options, self.kind)
-        timeline = compile_programme(programme, options, self.treadmill.capabilities, speed_scale)
-        self.config_entry.runtime_data.announcer.prepare(
+        try:
+            timeline = compile_programme(
+                programme, options, self.treadmill.capabilities, speed_scale
+            )
+        except ProgrammeError as err:
+            raise validation_error("invalid_programme", field=err.path, reason=err.reason) from err
+        # The first cues are spoken the moment the programme starts: generate them first.
+        await self.config_entry.runtime_data.announcer.async_prepare(
             timeline,
             options,
             lambda coro, name: self.config_entry.async_create_background_task(
                 self.hass, coro, name
             ),
+            key=key,
+            advisory=not self.engine.can_control,
+        )
+        await run_command(
+            self.engine.run_timeline(timeline, key=key, wait_for_person=wait_for_person)
         )
 
     async def async_press_start(self) -> None:
