@@ -16,7 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import CONF_LANGUAGE, CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
 from .cues import TEST_ANNOUNCEMENT, CueBook, Phrase, load_cues
-from .programme.compiler import Interval, Phase, PhaseKind, Step, StepKind, Timeline
+from .programme.compiler import Phase, PhaseKind, Step, StepKind, Timeline, interval_data
 from .programme.events import SAFETY_CUES, CueType, EngineEvent, EventType
 from .programme.options import EngineOptions, TurnMode
 
@@ -299,21 +299,6 @@ class Announcer:
         return done
 
 
-def _interval_data(timeline: Timeline, interval: Interval, key: str | None) -> dict[str, Any]:
-    """Return the interval data the engine's public events carry (without ends_at)."""
-    return {
-        "programme": key,
-        "name": timeline.programme.name,
-        "index": interval.index,
-        "count": interval.count,
-        "label": interval.label,
-        "label_key": interval.label_key,
-        "direction": interval.segment.direction.value,
-        "speed": interval.speed,
-        "incline": interval.incline,
-    }
-
-
 def _step_event(step: Step, advisory: bool) -> tuple[str, dict[str, Any]] | None:
     """Return what the engine says for one timeline step."""
     if step.kind is StepKind.SPEED:
@@ -345,14 +330,14 @@ def fixed_events(
     first = timeline.intervals[0]
     events: list[tuple[str, dict[str, Any]]] = [
         (CueType.COUNTDOWN, {"seconds": options.start_countdown}),
-        (EventType.PROGRAMME_STARTED, _interval_data(timeline, first, key)),
+        (EventType.PROGRAMME_STARTED, interval_data(timeline, first, key)),
         *((CueType.COUNTDOWN_TICK, {"seconds": tick}) for tick in (3, 2, 1)),
         *((step.cue or CueType.MOUNT, dict(step.data)) for step in timeline.start_cues),
     ]
     phases = timeline.phases
     for number, phase in enumerate(phases):
         if phase.interval is not None:
-            data = _interval_data(timeline, phase.interval, key)
+            data = interval_data(timeline, phase.interval, key)
             events.append((EventType.INTERVAL_STARTED, data))
         events += [e for step in phase.steps if (e := _step_event(step, advisory))]
         for step in phase.lead_cues:

@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import Kind
-from .coordinator import TreadmillCoordinator, TreadmillState, TreadReverseConfigEntry
+from .coordinator import TreadmillState, TreadReverseConfigEntry
 from .entity import TreadReverseEntity
 
 PARALLEL_UPDATES = 0
@@ -64,13 +64,6 @@ class TreadReverseBinarySensor(TreadReverseEntity, BinarySensorEntity):
     """A treadmill binary sensor."""
 
     entity_description: TreadReverseBinarySensorDescription
-
-    def __init__(
-        self, coordinator: TreadmillCoordinator, description: TreadReverseBinarySensorDescription
-    ) -> None:
-        """Set up from its description."""
-        super().__init__(coordinator, description)
-        self.needs_connection = description.needs_connection
 
     @override
     def shown(self) -> bool | None:

@@ -23,8 +23,6 @@ class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
     """An entity of one treadmill that writes its state only when what it shows changed."""
 
     _attr_has_entity_name = True
-    # Measurements need the link; controls (stop above all) stay available without it.
-    needs_connection = False
 
     def __init__(self, coordinator: TreadmillCoordinator, description: EntityDescription) -> None:
         """Attach the entity to its treadmill's device."""
@@ -41,6 +39,8 @@ class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
             model=MODELS[coordinator.kind],
         )
         self._written: Any = None
+        # Measurements need the link; controls (stop above all) stay available without it.
+        self.needs_connection: bool = getattr(description, "needs_connection", False)
 
     @property
     @override

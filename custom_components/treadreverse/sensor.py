@@ -237,13 +237,6 @@ class TreadReverseSensor(TreadReverseEntity, SensorEntity):
 
     entity_description: TreadReverseSensorDescription
 
-    def __init__(
-        self, coordinator: TreadmillCoordinator, description: TreadReverseSensorDescription
-    ) -> None:
-        """Set up from its description."""
-        super().__init__(coordinator, description)
-        self.needs_connection = description.needs_connection
-
     @override
     def shown(self) -> SensorValue:
         """Return the value at display precision."""

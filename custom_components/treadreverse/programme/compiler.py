@@ -7,8 +7,7 @@ from enum import StrEnum
 import math
 from typing import Any
 
-from custom_components.treadreverse.treadmill.base import Capabilities, Range
-
+from ..treadmill.base import Capabilities, Range
 from .events import CueType, EventType
 from .options import EngineOptions, TurnMode
 from .schema import (
@@ -446,3 +445,18 @@ def compile_programme(
 ) -> Timeline:
     """Compile a programme for this machine and these options; raise ProgrammeError."""
     return _Compiler(programme, options, capabilities, speed_scale).run()
+
+
+def interval_data(timeline: Timeline, interval: Interval, key: str | None) -> dict[str, Any]:
+    """Return the data every public event of an interval carries (the engine adds ends_at)."""
+    return {
+        "programme": key,
+        "name": timeline.programme.name,
+        "index": interval.index,
+        "count": interval.count,
+        "label": interval.label,
+        "label_key": interval.label_key,
+        "direction": interval.segment.direction.value,
+        "speed": interval.speed,
+        "incline": interval.incline,
+    }

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 import uuid
 
-from custom_components.treadreverse.treadmill.base import (
+from ..treadmill.base import (
     CommandError,
     DataField,
     LiveData,
@@ -20,8 +20,7 @@ from custom_components.treadreverse.treadmill.base import (
     Range,
     Treadmill,
 )
-from custom_components.treadreverse.treadmill.clock import Cancel, Clock
-
+from ..treadmill.clock import Cancel, Clock
 from .compiler import (
     STAGGER_S,
     TURN_SLOW_TIMEOUT_S,
@@ -32,6 +31,7 @@ from .compiler import (
     StepKind,
     Timeline,
     compile_programme,
+    interval_data,
     snap,
 )
 from .events import CueType, Direction, EngineEvent, EventType, ProgrammeStatus
@@ -440,17 +440,8 @@ class Engine:
         interval = self._current_interval()
         if run is None or interval is None:
             return {}
-        return {
-            "programme": run.key,
-            "name": run.timeline.programme.name,
-            "index": interval.index,
-            "count": interval.count,
-            "label": interval.label,
-            "label_key": interval.label_key,
-            "direction": interval.segment.direction.value,
-            "speed": interval.speed,
-            "incline": interval.incline,
-            "ends_at": _iso(self._interval_ends_at()),
+        return interval_data(run.timeline, interval, run.key) | {
+            "ends_at": _iso(self._interval_ends_at())
         }
 
     def _set_status(self, status: ProgrammeStatus) -> None:
