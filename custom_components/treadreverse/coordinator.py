@@ -65,8 +65,6 @@ class TreadmillState:
     live: LiveData
     engine: EngineSnapshot
     totals: LifetimeTotals
-    backward_distance_m: float = 0.0  # of the running session, or the last one
-    backward_time_s: float = 0.0
     last_event: EngineEvent | None = None
 
 
@@ -110,7 +108,6 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self.library = hass.data[PROGRAMMES_KEY]
         self.selected_programme: str = DEFAULT_PROGRAMME
         self._was_connected: bool | None = None
-        self._last_session: SessionRecord | None = None
         self._closed = False
         self._unsubscribers: list[Callable[[], None]] = []
         self.data = self._state()
@@ -320,7 +317,6 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         if session.outcome == "completed":
             totals.sessions_completed += 1
         self.store.record.active_session = None
-        self._last_session = session
         self.store.add_session(record)
         self._publish()
         if not self.keep_connected:
@@ -352,18 +348,12 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._was_connected = connected
 
     def _state(self, event: EngineEvent | None = None) -> TreadmillState:
-        """Build what the entities show now; session sensors keep the last session's values."""
-        snapshot = self.engine.snapshot()
-        session: EngineSnapshot | SessionRecord | None = snapshot
-        if snapshot.programme_key is None and snapshot.programme_name is None:
-            session = self._last_session
+        """Build what the entities show now (the engine keeps a finished session's totals)."""
         return TreadmillState(
             connected=self.treadmill.connected,
             live=self.treadmill.data,
-            engine=snapshot,
+            engine=self.engine.snapshot(),
             totals=self.store.record.totals,
-            backward_distance_m=session.backward_distance_m if session else 0.0,
-            backward_time_s=session.backward_time_s if session else 0.0,
             last_event=event,
         )
 

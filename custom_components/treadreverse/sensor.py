@@ -127,7 +127,7 @@ SENSORS: tuple[TreadReverseSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=2,
         step=10,
-        value_fn=lambda s: s.backward_distance_m,
+        value_fn=lambda s: s.engine.backward_distance_m,
     ),
     TreadReverseSensorDescription(
         key="backward_time",
@@ -138,7 +138,7 @@ SENSORS: tuple[TreadReverseSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=1,
         step=6,
-        value_fn=lambda s: s.backward_time_s,
+        value_fn=lambda s: s.engine.backward_time_s,
     ),
     TreadReverseSensorDescription(
         key="direction",
