@@ -25,6 +25,8 @@ _LOGGER = logging.getLogger(__name__)
 # What the notify targets get: turn and safety cues, and the session summary.
 NOTIFY_CUES = SAFETY_CUES | {CueType.SUMMARY, EventType.PROGRAMME_COMPLETED}
 SAFETY_PRIORITY, COACHING_PRIORITY = 0, 1
+NOTICEABLE_SPEED = 0.5  # km/h: smaller automatic changes are not announced
+NOTICEABLE_INCLINE = 1.0  # %
 FIRST_CUES = 2  # the countdown and the programme's name are said at once
 FIRST_CUES_TIMEOUT = 3.0  # s a start may wait for them
 BUSY_RETRIES = 10
@@ -125,6 +127,8 @@ class Announcer:
         self.speakers = [Speaker(self, e) for e in options.get(CONF_SPEAKERS) or []]
         self.muted = False
         self.deliveries: list[Delivery] = []
+        self._said: dict[str, float | None] = {}  # the speed and incline last spoken
+        self._instructed: dict[str, float | None] = {}  # ... last given as an instruction
         self._order = itertools.count()
 
     def start(self, create_task: Any) -> None:
@@ -165,7 +169,7 @@ class Announcer:
     def on_event(self, event: EngineEvent) -> None:
         """Say what an engine event calls for; never wait for a speaker."""
         safety = event.type in SAFETY_CUES
-        if self.muted and not safety:
+        if (self.muted and not safety) or self._redundant(event):
             return
         phrase = self.book.render_event(str(event.type), event.data)
         if phrase is None:
@@ -173,6 +177,40 @@ class Announcer:
         self.say(phrase, safety=safety)
         if event.type in NOTIFY_CUES:
             self._notify(phrase)
+
+    def _redundant(self, event: EngineEvent) -> bool:
+        """Return whether a speed or incline change was just said another way.
+
+        The interval start and the slow-down cue already name the speed, and a ramp moves
+        in small steps: the belt follows by itself, so only changes worth noticing are said.
+        In advisory mode every new value is said: the person makes it by hand.
+        """
+        data = event.data
+        advisory = bool(data.get("advisory"))
+        if event.type is EventType.INTERVAL_STARTED:
+            self._said = {"speed": data.get("speed"), "incline": data.get("incline")}
+            self._instructed = {}
+        elif event.type is CueType.SLOW_DOWN:
+            self._said["speed"] = data.get("turn_speed")
+            if advisory:
+                self._instructed["speed"] = data.get("turn_speed")
+        for kind, name, noticeable in (
+            (CueType.SPEED_CHANGE, "speed", NOTICEABLE_SPEED),
+            (CueType.INCLINE_CHANGE, "incline", NOTICEABLE_INCLINE),
+        ):
+            if event.type is not kind or not isinstance(value := data.get(name), int | float):
+                continue
+            # Naming a speed is no instruction to set it: advisory mode compares with what
+            # the person was told to set, and says every new value.
+            reference = (self._instructed if advisory else self._said).get(name)
+            if reference is not None and abs(value - reference) < (
+                1e-6 if advisory else noticeable
+            ):
+                return True
+            self._said[name] = value
+            if advisory:
+                self._instructed[name] = value
+        return False
 
     def say(self, phrase: Phrase, *, safety: bool) -> None:
         """Queue a phrase on every speaker."""

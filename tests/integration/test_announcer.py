@@ -240,3 +240,43 @@ async def test_busy_satellite_gets_its_turn_cue(
     assert messages == living.messages
     assert all(not a.preannounce_media_id for _, a in satellite.announced)
     assert all("language=de" in a.original_media_id for _, a in satellite.announced)
+
+
+async def test_no_redundant_speed_talk(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, player: RecordingPlayer
+) -> None:
+    """A speed the interval start or the slow-down cue already named is not said again."""
+    entry = await setup_entry(hass, speakers=["media_player.living_room"])
+    await run(hass, freezer, entry)
+    assert "Slowing down to 1 kilometre per hour to turn." in player.messages
+    assert not any(m.startswith("Changing the speed") for m in player.messages)
+
+
+async def test_advisory_mode_tells_every_change(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, player: RecordingPlayer
+) -> None:
+    """A treadmill without connection gets every change as an instruction; turns are timed."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Old mill",
+        data={"kind": "manual", "name": "Old mill"},
+        options={"speakers": ["media_player.living_room"], "tts_engine": "tts.test_speech"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        DOMAIN,
+        "start_programme",
+        {"config_entry_id": entry.entry_id, "definition": TURN, "wait_for_person": False},
+        blocking=True,
+    )
+    for _ in range(150):
+        await advance(hass, freezer, 1)
+        if hass.states.get("sensor.old_mill_programme_status").state == "completed":
+            break
+    assert hass.states.get("sensor.old_mill_programme_status").state == "completed"
+    assert "Set the speed to 3 kilometres per hour." in player.messages
+    assert "Set the speed to 2 kilometres per hour." in player.messages
+    assert player.messages.count("Slow the belt to 1 kilometre per hour to turn.") == 2
+    assert "Set the speed to 1 kilometre per hour." not in player.messages

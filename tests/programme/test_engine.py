@@ -206,7 +206,7 @@ async def test_turn_waits_for_measured_speed() -> None:
     assert rig.engine.status is S.TURNING
     assert rig.engine.direction is Direction.TURNING
     slow = rig.of(CueType.SLOW_DOWN)[0]
-    assert slow.data == {"turn_speed": 1.0, "turn_mode": "slow"}
+    assert slow.data == {"turn_speed": 1.0, "turn_mode": "slow", "advisory": False}
     assert rig.of(CueType.TURN_NOW) == []
     await rig.run_until(lambda: bool(rig.of(CueType.TURN_NOW)))
     assert rig.tm.speed <= 1.05

@@ -662,7 +662,12 @@ class Engine:
         run = self._run
         assert run is not None
         mode = self._options.turn_mode
-        self._emit(CueType.SLOW_DOWN, turn_speed=run.timeline.turn_speed, turn_mode=mode.value)
+        self._emit(
+            CueType.SLOW_DOWN,
+            turn_speed=run.timeline.turn_speed,
+            turn_mode=mode.value,
+            advisory=self.advisory,
+        )
         if mode is TurnMode.PAUSE and run.belt_moving:
             self._send("pause")
             run.belt_moving = self.advisory
