@@ -38,7 +38,8 @@ SWITCHES: tuple[TreadReverseSwitchDescription, ...] = (
         key="backward_intervals",
         translation_key="backward_intervals",
         is_on_fn=lambda c: c.engine.status in ACTIVE_STATUSES,
-        turn_on_fn=lambda c: c.async_start_programme(c.selected_programme),
+        # "Turn on backward intervals" also confirms a waiting start or resumes (rule 9).
+        turn_on_fn=lambda c: c.async_press_start(),
         turn_off_fn=lambda c: c.async_stop(),
     ),
     TreadReverseSwitchDescription(

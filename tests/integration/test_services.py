@@ -325,3 +325,27 @@ async def test_refused_command_is_a_device_error(
         await call(hass, "set_speed", {"config_entry_id": loaded_simulated.entry_id, "speed": 3.0})
     assert err.value.translation_key == "command_failed"
     assert err.value.translation_placeholders["command"] == "set_speed"
+
+
+async def test_voice_switch_confirms_a_waiting_start(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry
+) -> None:
+    """'Turn on backward intervals' while a scheduled programme waits confirms the person."""
+    await call(
+        hass,
+        "start_programme",
+        {
+            "config_entry_id": loaded_simulated.entry_id,
+            "programme": "first_steps",
+            "wait_for_person": True,
+        },
+    )
+    assert hass.states.get(STATUS).state == "waiting"
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": "switch.simulated_treadmill_backward_intervals"},
+        blocking=True,
+    )
+    assert hass.states.get(STATUS).state == "countdown"
+    await call(hass, "stop", {"config_entry_id": loaded_simulated.entry_id})
