@@ -16,6 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import CONF_LANGUAGE, CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
 from .cues import TEST_ANNOUNCEMENT, CueBook, Phrase, load_cues
+from .cues.repeats import RepeatFilter
 from .programme.compiler import Phase, PhaseKind, Step, StepKind, Timeline, interval_data
 from .programme.events import SAFETY_CUES, CueType, EngineEvent, EventType
 from .programme.options import EngineOptions, TurnMode
@@ -25,8 +26,6 @@ _LOGGER = logging.getLogger(__name__)
 # What the notify targets get: turn and safety cues, and the session summary.
 NOTIFY_CUES = SAFETY_CUES | {CueType.SUMMARY, EventType.PROGRAMME_COMPLETED}
 SAFETY_PRIORITY, COACHING_PRIORITY = 0, 1
-NOTICEABLE_SPEED = 0.5  # km/h: smaller automatic changes are not announced
-NOTICEABLE_INCLINE = 1.0  # %
 FIRST_CUES = 2  # the countdown and the programme's name are said at once
 FIRST_CUES_TIMEOUT = 3.0  # s a start may wait for them
 BUSY_RETRIES = 10
@@ -127,8 +126,7 @@ class Announcer:
         self.speakers = [Speaker(self, e) for e in options.get(CONF_SPEAKERS) or []]
         self.muted = False
         self.deliveries: list[Delivery] = []
-        self._said: dict[str, float | None] = {}  # the speed and incline last spoken
-        self._instructed: dict[str, float | None] = {}  # ... last given as an instruction
+        self.repeats = RepeatFilter()
         self._order = itertools.count()
 
     def start(self, create_task: Any) -> None:
@@ -169,48 +167,16 @@ class Announcer:
     def on_event(self, event: EngineEvent) -> None:
         """Say what an engine event calls for; never wait for a speaker."""
         safety = event.type in SAFETY_CUES
-        if (self.muted and not safety) or self._redundant(event):
+        # The filter sees every event (it remembers what was said) but never drops a safety cue.
+        fresh = self.repeats.allows(str(event.type), event.data, event.at)
+        if not safety and (self.muted or not fresh):
             return
-        phrase = self.book.render_event(str(event.type), event.data)
+        phrase = self.book.render_event(str(event.type), event.data, at=event.at)
         if phrase is None:
             return
         self.say(phrase, safety=safety)
         if event.type in NOTIFY_CUES:
             self._notify(phrase)
-
-    def _redundant(self, event: EngineEvent) -> bool:
-        """Return whether a speed or incline change was just said another way.
-
-        The interval start and the slow-down cue already name the speed, and a ramp moves
-        in small steps: the belt follows by itself, so only changes worth noticing are said.
-        In advisory mode every new value is said: the person makes it by hand.
-        """
-        data = event.data
-        advisory = bool(data.get("advisory"))
-        if event.type is EventType.INTERVAL_STARTED:
-            self._said = {"speed": data.get("speed"), "incline": data.get("incline")}
-            self._instructed = {}
-        elif event.type is CueType.SLOW_DOWN:
-            self._said["speed"] = data.get("turn_speed")
-            if advisory:
-                self._instructed["speed"] = data.get("turn_speed")
-        for kind, name, noticeable in (
-            (CueType.SPEED_CHANGE, "speed", NOTICEABLE_SPEED),
-            (CueType.INCLINE_CHANGE, "incline", NOTICEABLE_INCLINE),
-        ):
-            if event.type is not kind or not isinstance(value := data.get(name), int | float):
-                continue
-            # Naming a speed is no instruction to set it: advisory mode compares with what
-            # the person was told to set, and says every new value.
-            reference = (self._instructed if advisory else self._said).get(name)
-            if reference is not None and abs(value - reference) < (
-                1e-6 if advisory else noticeable
-            ):
-                return True
-            self._said[name] = value
-            if advisory:
-                self._instructed[name] = value
-        return False
 
     def say(self, phrase: Phrase, *, safety: bool) -> None:
         """Queue a phrase on every speaker."""
@@ -376,6 +342,8 @@ def fixed_events(
     for number, phase in enumerate(phases):
         if phase.interval is not None:
             data = interval_data(timeline, phase.interval, key)
+            if phase.duration is not None:
+                data["duration"] = phase.duration
             events.append((EventType.INTERVAL_STARTED, data))
         events += [e for step in phase.steps if (e := _step_event(step, advisory))]
         for step in phase.lead_cues:

@@ -15,8 +15,7 @@ import math
 import re
 from typing import Any
 
-from custom_components.treadreverse.programme.events import CueType, EventType
-
+from ..programme.events import CueType, EventType
 from .spoken import Quantity, Term, Unit, Value
 
 DIRECTIONS = frozenset({"forward", "backward"})

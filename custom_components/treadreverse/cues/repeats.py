@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from custom_components.treadreverse.programme.events import CueType, EventType
-
+from ..programme.events import CueType, EventType
 from .plans import flag, number, word
 
 SAME = 0.05  # km/h or %: below this two values are said the same way

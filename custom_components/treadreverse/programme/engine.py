@@ -41,6 +41,7 @@ from .session import SegmentActual, SessionOutcome, SessionRecord
 
 _LOGGER = logging.getLogger(__name__)
 
+SUMMARY_QUIET_END_S = 30.0  # no periodic summary in the last half minute
 WAIT_FOR_PERSON_S = 600.0  # rule 9: give up waiting after 10 minutes
 TURN_SPEED_TOLERANCE = 0.01  # km/h: the FTMS speed resolution
 _TICKS = (3, 2, 1)
@@ -1052,7 +1053,9 @@ class Engine:
         when = run.started_at + timedelta(seconds=self._options.summary_interval * number)
 
         def say() -> None:
-            if self.status in _MOVING:
+            # Near the end the final summary is coming: no "so far" just before it.
+            near_end = self._remaining(self._clock.now()) < SUMMARY_QUIET_END_S
+            if self.status in _MOVING and not near_end:
                 self._emit(CueType.SUMMARY, final=False, **self._summary_data())
             self._schedule_summary(number + 1)
 
