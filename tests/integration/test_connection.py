@@ -13,6 +13,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 
 from custom_components.treadreverse.clock import HomeAssistantClock
 from custom_components.treadreverse.const import DOMAIN
@@ -204,3 +207,15 @@ async def test_refused_control_raises_repair_issue(
     await hass.services.async_call(
         DOMAIN, "stop", {"config_entry_id": loaded_simulated.entry_id}, blocking=True
     )
+
+
+@pytest.mark.usefixtures("bluetooth_treadmill")
+async def test_diagnostics_redact_the_address(hass: HomeAssistant, hass_client: Any) -> None:
+    """A Bluetooth treadmill's address never leaves in diagnostics."""
+    entry = ftms_entry()
+    await setup(hass, entry)
+    result = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert ADDRESS not in str(result)
+    assert result["entry"]["data"]["address"] == "**REDACTED**"
+    assert result["kind"] == "ftms"
+    assert result["capabilities"]["controllable"] is True
