@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 import itertools
 import logging
@@ -28,6 +29,8 @@ NOTIFY_CUES = SAFETY_CUES | {CueType.SUMMARY, EventType.PROGRAMME_COMPLETED}
 SAFETY_PRIORITY, COACHING_PRIORITY = 0, 1
 FIRST_CUES = 2  # the countdown and the programme's name are said at once
 FIRST_CUES_TIMEOUT = 3.0  # s a start may wait for them
+STALE_COACHING_S = 15.0  # coaching talk older than this is dropped, safety cues never
+KEPT_DELIVERIES = 1000  # recent deliveries kept for diagnostics and the lateness figure
 BUSY_RETRIES = 10
 BUSY_RETRY_DELAY = 0.5  # s between attempts on a satellite that is busy announcing
 
@@ -69,6 +72,10 @@ class Speaker:
         """Speak queued phrases one at a time, forever (cancelled on unload)."""
         while True:
             item = await self.queue.get()
+            late = self.announcer.hass.loop.time() - item.due
+            if item.priority == COACHING_PRIORITY and late > STALE_COACHING_S:
+                # Coaching talk that waited this long behind a slow speaker is out of date.
+                continue
             await self._deliver(item)
 
     async def _deliver(self, item: _Queued) -> None:
@@ -125,7 +132,7 @@ class Announcer:
         self.notify_targets: list[str] = list(options.get(CONF_NOTIFY) or [])
         self.speakers = [Speaker(self, e) for e in options.get(CONF_SPEAKERS) or []]
         self.muted = False
-        self.deliveries: list[Delivery] = []
+        self.deliveries: deque[Delivery] = deque(maxlen=KEPT_DELIVERIES)
         self.repeats = RepeatFilter()
         self._order = itertools.count()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +14,13 @@ import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.treadreverse.announcer import (
+    COACHING_PRIORITY,
+    SAFETY_PRIORITY,
+    _Queued,
+)
 from custom_components.treadreverse.const import DOMAIN
-from custom_components.treadreverse.cues import load_cues
+from custom_components.treadreverse.cues import Phrase, load_cues
 from custom_components.treadreverse.programme.events import EngineEvent
 
 from .conftest import SIMULATED_DATA, advance
@@ -280,3 +286,18 @@ async def test_advisory_mode_tells_every_change(
     assert "Set the speed to 2 kilometres per hour." in player.messages
     assert player.messages.count("Slow the belt to 1 kilometre per hour to turn.") == 2
     assert "Set the speed to 1 kilometre per hour." not in player.messages
+
+
+async def test_stale_coaching_is_dropped_but_safety_cues_are_not(
+    hass: HomeAssistant, player: RecordingPlayer
+) -> None:
+    """Coaching talk that waited too long behind a slow speaker is dropped; safety cues never."""
+    entry = await setup_entry(hass, speakers=["media_player.living_room"])
+    speaker = entry.runtime_data.announcer.speakers[0]
+    long_ago = hass.loop.time() - 60
+    speaker.queue.put_nowait(_Queued(COACHING_PRIORITY, 0, Phrase("Old news.", "en"), long_ago))
+    speaker.queue.put_nowait(_Queued(SAFETY_PRIORITY, 1, Phrase("Turn now.", "en"), long_ago))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    await hass.async_block_till_done()
+    assert player.messages == ["Turn now."]
