@@ -17,6 +17,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import CONF_LANGUAGE, CONF_NOTIFY, CONF_SPEAKERS, CONF_TTS_ENGINE, DOMAIN
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
 from .cues import TEST_ANNOUNCEMENT, CueBook, Phrase, load_cues
+from .cues.plans import interval_label
 from .cues.repeats import RepeatFilter
 from .programme.compiler import Phase, PhaseKind, Step, StepKind, Timeline, interval_data
 from .programme.events import SAFETY_CUES, CueType, EngineEvent, EventType
@@ -374,6 +375,7 @@ async def async_create_announcer(
     book = await hass.async_add_executor_job(load_cues, options[CONF_LANGUAGE])
     announcer = Announcer(hass, entry.entry_id, options, book)
     coordinator.speaker_check = announcer.speakers_work
+    coordinator.label_fn = lambda key: book.say(interval_label({"label_key": key}))
     entry.async_on_unload(coordinator.engine.add_listener(announcer.on_event))
     announcer.start(lambda coro, name: entry.async_create_background_task(hass, coro, name))
     return announcer

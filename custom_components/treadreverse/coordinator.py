@@ -65,6 +65,7 @@ class TreadmillState:
     live: LiveData
     engine: EngineSnapshot
     totals: LifetimeTotals
+    interval_label: str | None = None  # in the coaching language
     last_event: EngineEvent | None = None
 
 
@@ -105,6 +106,8 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             speaker_check=self._speakers_work,
         )
         self.speaker_check: Callable[[], bool] = lambda: True
+        # Names an interval in the coaching language; the announcer replaces it.
+        self.label_fn: Callable[[str], str] = lambda key: key
         self.library = hass.data[PROGRAMMES_KEY]
         self.selected_programme: str = DEFAULT_PROGRAMME
         self._was_connected: bool | None = None
@@ -349,11 +352,14 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
 
     def _state(self, event: EngineEvent | None = None) -> TreadmillState:
         """Build what the entities show now (the engine keeps a finished session's totals)."""
+        snapshot = self.engine.snapshot()
+        key = snapshot.interval_label_key
         return TreadmillState(
             connected=self.treadmill.connected,
             live=self.treadmill.data,
-            engine=self.engine.snapshot(),
+            engine=snapshot,
             totals=self.store.record.totals,
+            interval_label=self.label_fn(key) if key else snapshot.interval_label,
             last_event=event,
         )
 

@@ -55,7 +55,7 @@ def _interval(state: TreadmillState) -> str | None:
     snap = state.engine
     if snap.interval_index is None:
         return None
-    return f"{snap.interval_index}/{snap.interval_count} {snap.interval_label}"
+    return f"{snap.interval_index}/{snap.interval_count} {state.interval_label}"
 
 
 SENSORS: tuple[TreadReverseSensorDescription, ...] = (

@@ -301,3 +301,23 @@ async def test_stale_coaching_is_dropped_but_safety_cues_are_not(
         await asyncio.sleep(0)
     await hass.async_block_till_done()
     assert player.messages == ["Turn now."]
+
+
+async def test_current_interval_speaks_the_coaching_language(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, player: RecordingPlayer
+) -> None:
+    """current_interval names the interval in the coaching language."""
+    entry = await setup_entry(hass, speakers=["media_player.living_room"], language="de")
+    await hass.services.async_call(
+        DOMAIN,
+        "start_programme",
+        {"config_entry_id": entry.entry_id, "definition": TURN, "wait_for_person": False},
+        blocking=True,
+    )
+    await advance(hass, freezer, 12)
+    assert hass.states.get("sensor.simulated_treadmill_current_interval").state == (
+        "1/2 Vorwärtsgehen"
+    )
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": entry.entry_id}, blocking=True
+    )
