@@ -53,6 +53,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry)
     async def _async_on_stop(_event: Event) -> None:
         # Home Assistant stops without unloading entries: leave safely anyway (rule 11).
         await coordinator.async_shutdown_runtime("restart")
+        await announcer.async_drain()
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_on_stop))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -60,8 +61,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> bool:
-    """Leave safely (rule 11) and release everything."""
+    """Leave safely (rule 11), say so on the speakers, and release everything."""
     await entry.runtime_data.coordinator.async_shutdown_runtime("unload")
+    await entry.runtime_data.announcer.async_drain()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -31,6 +31,7 @@ SAFETY_PRIORITY, COACHING_PRIORITY = 0, 1
 FIRST_CUES = 2  # the countdown and the programme's name are said at once
 FIRST_CUES_TIMEOUT = 3.0  # s a start may wait for them
 STALE_COACHING_S = 15.0  # coaching talk older than this is dropped, safety cues never
+DRAIN_TIMEOUT = 5.0  # s an unload waits for the speakers to say the last words
 KEPT_DELIVERIES = 1000  # recent deliveries kept for diagnostics and the lateness figure
 BUSY_RETRIES = 10
 BUSY_RETRY_DELAY = 0.5  # s between attempts on a satellite that is busy announcing
@@ -73,11 +74,13 @@ class Speaker:
         """Speak queued phrases one at a time, forever (cancelled on unload)."""
         while True:
             item = await self.queue.get()
-            late = self.announcer.hass.loop.time() - item.due
-            if item.priority == COACHING_PRIORITY and late > STALE_COACHING_S:
+            try:
+                late = self.announcer.hass.loop.time() - item.due
                 # Coaching talk that waited this long behind a slow speaker is out of date.
-                continue
-            await self._deliver(item)
+                if item.priority == SAFETY_PRIORITY or late <= STALE_COACHING_S:
+                    await self._deliver(item)
+            finally:
+                self.queue.task_done()
 
     async def _deliver(self, item: _Queued) -> None:
         """Call the speaker's service and remember whether it worked."""
@@ -142,6 +145,14 @@ class Announcer:
         for speaker in self.speakers:
             create_task(speaker.run(), f"treadreverse speaker {speaker.entity_id}")
         self.check_entities()
+
+    async def async_drain(self) -> None:
+        """Let every speaker finish what it was given (the last words before unloading)."""
+        try:
+            async with asyncio.timeout(DRAIN_TIMEOUT):
+                await asyncio.gather(*(speaker.queue.join() for speaker in self.speakers))
+        except TimeoutError:
+            _LOGGER.debug("Speakers still busy after %s s; unloading anyway", DRAIN_TIMEOUT)
 
     def speakers_work(self) -> bool:
         """Return whether a cue can be heard: some speaker is configured and works (rule 2)."""

@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.treadreverse.const import DOMAIN
 
 from .conftest import SIMULATED_DATA, advance
+from .speakers import RecordingPlayer
 
 STATUS = "sensor.simulated_treadmill_programme_status"
 
@@ -72,7 +73,10 @@ async def test_manual_entry_has_no_measurements(hass: HomeAssistant) -> None:
 
 
 async def test_unload_during_programme_records_abort(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_simulated: MockConfigEntry,
+    player: RecordingPlayer,
 ) -> None:
     """Unloading while the belt runs slows and pauses it and records the session (rule 11)."""
     coordinator = loaded_simulated.runtime_data.coordinator
@@ -88,6 +92,11 @@ async def test_unload_during_programme_records_abort(
     assert simulator.writes[-2:] == [bytes([0x02, 100, 0]), bytes([0x08, 0x02])]
     session = coordinator.store.record.sessions[-1]
     assert (session["outcome"], session["reason"]) == ("aborted", "unload")
+    # The person is told, before the speakers are released.
+    assert player.messages[-1] == (
+        "Home Assistant is stopping this programme. The belt slows down and pauses; "
+        "hold the handrails."
+    )
     assert coordinator.store.record.active_session is None
 
 
