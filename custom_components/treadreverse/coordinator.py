@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 import logging
@@ -112,6 +113,8 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self.selected_programme: str = DEFAULT_PROGRAMME
         self._was_connected: bool | None = None
         self._closed = False
+        self._starting = asyncio.Lock()
+        self._stops = 0  # counts stops, so a start being prepared knows one came
         self._unsubscribers: list[Callable[[], None]] = []
         self.data = self._state()
 
@@ -151,11 +154,19 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         speed_scale: float = 1.0,
         wait_for_person: bool = False,
     ) -> None:
-        """Start a programme by key or definition; refuse while one runs."""
-        if self.engine.status in ACTIVE_STATUSES:
+        """Start a programme by key or definition; refuse while one runs or starts."""
+        if self.engine.status in ACTIVE_STATUSES or self._starting.locked():
             raise validation_error(
                 "programme_running", programme=self.engine.snapshot().programme_name
             )
+        async with self._starting:
+            await self._async_start_programme(programme, speed_scale, wait_for_person)
+
+    async def _async_start_programme(
+        self, programme: str | Programme, speed_scale: float, wait_for_person: bool
+    ) -> None:
+        """Resolve, compile, prepare the cues, then run; a stop meanwhile cancels the start."""
+        stops = self._stops
         key: str | None = None
         if isinstance(programme, str):
             key, programme = resolve_programme(self.hass, programme)
@@ -177,6 +188,9 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             key=key,
             advisory=not self.engine.can_control,
         )
+        if self._stops != stops:
+            return  # Stop wins (rule 7): pressed while the start was being prepared.
+        ir.async_delete_issue(self.hass, DOMAIN, f"control_refused_{self.config_entry.entry_id}")
         await run_command(
             self.engine.run_timeline(timeline, key=key, wait_for_person=wait_for_person)
         )
@@ -217,6 +231,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
 
     async def async_stop(self) -> None:
         """Stop the belt and the programme (rule 7: accepted at any time)."""
+        self._stops += 1
         try:
             await self.engine.stop("user")
         except TreadmillError as err:

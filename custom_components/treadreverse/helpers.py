@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
+from .programme.engine import EngineBusyError
 from .programme.schema import ProgrammeError
 from .treadmill.base import CommandError, TreadmillError
 
@@ -36,6 +37,8 @@ async def run_command[T](command: Awaitable[T]) -> T:
         return await command
     except ProgrammeError as err:
         raise validation_error("invalid_programme", field=err.path, reason=err.reason) from err
+    except EngineBusyError as err:
+        raise validation_error("programme_running", programme="") from err
     except CommandError as err:
         raise device_error("command_failed", command=err.command, reason=err.failure.value) from err
     except TreadmillError as err:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
@@ -349,3 +351,31 @@ async def test_voice_switch_confirms_a_waiting_start(
     )
     assert hass.states.get(STATUS).state == "countdown"
     await call(hass, "stop", {"config_entry_id": loaded_simulated.entry_id})
+
+
+async def test_stop_while_a_start_is_prepared_wins(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry
+) -> None:
+    """A stop pressed while the start's cues are generated cancels the start (rule 7)."""
+    release = asyncio.Event()
+
+    async def slow_prepare(*_args: Any, **_kwargs: Any) -> None:
+        await release.wait()
+
+    data = {
+        "config_entry_id": loaded_simulated.entry_id,
+        "programme": "first_steps",
+        "wait_for_person": False,
+    }
+    with patch("custom_components.treadreverse.announcer.Announcer.async_prepare", slow_prepare):
+        starting = hass.async_create_task(call(hass, "start_programme", data))
+        await asyncio.sleep(0)
+        with pytest.raises(ServiceValidationError) as err:
+            await call(hass, "start_programme", data)
+        assert err.value.translation_key == "programme_running"
+        await call(hass, "stop", {"config_entry_id": loaded_simulated.entry_id})
+        release.set()
+        await starting
+    assert hass.states.get(STATUS).state == "idle"
+    simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    assert bytes([0x07]) not in simulator.writes
