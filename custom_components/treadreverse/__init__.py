@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.const import Platform
+from homeassistant.core import HassJob, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
@@ -50,12 +50,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry)
     entry.runtime_data = TreadReverseData(coordinator=coordinator, announcer=announcer)
     await coordinator.async_start()
 
-    async def _async_on_stop(_event: Event) -> None:
+    async def _async_on_stop() -> None:
         # Home Assistant stops without unloading entries: leave safely anyway (rule 11).
+        # A shutdown job runs before timers and background tasks (the speakers) are cancelled.
         await coordinator.async_shutdown_runtime("restart")
         await announcer.async_drain()
 
-    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_on_stop))
+    entry.async_on_unload(
+        hass.async_add_shutdown_job(HassJob(_async_on_stop, "treadreverse leave safely"))
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

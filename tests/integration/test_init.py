@@ -6,7 +6,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_NAME, EVENT_HOMEASSISTANT_STOP
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -137,17 +137,21 @@ async def test_restart_records_running_programme_as_aborted(
     )
 
 
-async def test_stop_event_leaves_safely(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
+async def test_home_assistant_stop_leaves_safely(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_simulated: MockConfigEntry,
+    player: RecordingPlayer,
 ) -> None:
-    """When Home Assistant stops, a running programme is slowed, paused and recorded."""
+    """When Home Assistant stops, a running programme is slowed, paused, recorded and said."""
     coordinator = loaded_simulated.runtime_data.coordinator
     await start(hass, loaded_simulated, programme="first_steps")
     await advance(hass, freezer, 30)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    await hass.async_block_till_done()
+    await hass.async_stop()
     assert coordinator.store.record.sessions[-1]["reason"] == "restart"
     assert coordinator.treadmill.simulator.state == "paused"
+    # Said while the speakers still worked: shutdown jobs run before background tasks stop.
+    assert player.messages[-1].startswith("Home Assistant is stopping this programme.")
 
 
 async def test_lifetime_totals_survive_a_reload(
