@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -85,7 +86,7 @@ class ProgrammeLibrary:
         """Use one storage file for the whole integration."""
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.programmes")
         self.programmes: dict[str, dict[str, Any]] = {}
-        self._listeners: list[Any] = []
+        self._listeners: list[Callable[[], None]] = []
 
     async def async_load(self) -> None:
         """Read saved programmes."""
@@ -102,7 +103,7 @@ class ProgrammeLibrary:
         del self.programmes[key]
         await self._async_changed()
 
-    def add_listener(self, listener: Any) -> Any:
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener()` whenever the library changes; return a remover."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
