@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, override
 
 from homeassistant.components.homeassistant.exposed_entities import async_should_expose
@@ -159,11 +160,38 @@ class StartIntentHandler(TreadReverseIntentHandler):
         return f"Starting {name} after the countdown."
 
 
-class PauseIntentHandler(TreadReverseIntentHandler):
-    """Pause the programme and the belt."""
+async def _pause(coordinator: TreadmillCoordinator) -> str:
+    """Pause."""
+    await coordinator.async_pause()
+    return "Paused."
 
-    intent_type = INTENT_PAUSE
-    description = "Pauses the treadmill programme and the belt"
+
+async def _resume(coordinator: TreadmillCoordinator) -> str:
+    """Resume, or confirm a start that waits for the person."""
+    waiting = coordinator.engine.status is ProgrammeStatus.WAITING
+    await coordinator.async_resume()
+    return "Starting after the countdown." if waiting else "Resuming."
+
+
+async def _stop(coordinator: TreadmillCoordinator) -> str:
+    """Stop (accepted at any time)."""
+    await coordinator.async_stop()
+    return "Stopped."
+
+
+class CommandIntentHandler(TreadReverseIntentHandler):
+    """An intent that runs one programme command and says what it did."""
+
+    def __init__(
+        self,
+        intent_type: str,
+        description: str,
+        command: Callable[[TreadmillCoordinator], Awaitable[str]],
+    ) -> None:
+        """Name the intent and its command."""
+        self.intent_type = intent_type
+        self.description = description
+        self._command = command
 
     @override
     async def async_act(
@@ -172,46 +200,8 @@ class PauseIntentHandler(TreadReverseIntentHandler):
         slots: dict[str, Any],
         response: intent.IntentResponse,
     ) -> str:
-        """Pause."""
-        await coordinator.async_pause()
-        return "Paused."
-
-
-class ResumeIntentHandler(TreadReverseIntentHandler):
-    """Resume a paused programme, or confirm one waiting for the person."""
-
-    intent_type = INTENT_RESUME
-    description = "Resumes a paused treadmill programme, or confirms one waiting to start"
-
-    @override
-    async def async_act(
-        self,
-        coordinator: TreadmillCoordinator,
-        slots: dict[str, Any],
-        response: intent.IntentResponse,
-    ) -> str:
-        """Resume or confirm."""
-        waiting = coordinator.engine.status is ProgrammeStatus.WAITING
-        await coordinator.async_resume()
-        return "Starting after the countdown." if waiting else "Resuming."
-
-
-class StopIntentHandler(TreadReverseIntentHandler):
-    """Stop the belt and the programme."""
-
-    intent_type = INTENT_STOP
-    description = "Stops the treadmill belt and ends the programme"
-
-    @override
-    async def async_act(
-        self,
-        coordinator: TreadmillCoordinator,
-        slots: dict[str, Any],
-        response: intent.IntentResponse,
-    ) -> str:
-        """Stop (accepted at any time)."""
-        await coordinator.async_stop()
-        return "Stopped."
+        """Run the command."""
+        return await self._command(coordinator)
 
 
 class StatusIntentHandler(TreadReverseIntentHandler):
@@ -247,16 +237,22 @@ def status_speech(snapshot: EngineSnapshot) -> str:
     return text[0].upper() + text[1:]
 
 
-HANDLERS: tuple[type[TreadReverseIntentHandler], ...] = (
-    StartIntentHandler,
-    PauseIntentHandler,
-    ResumeIntentHandler,
-    StopIntentHandler,
-    StatusIntentHandler,
-)
+def handlers() -> list[TreadReverseIntentHandler]:
+    """Return one handler per treadreverse intent."""
+    return [
+        StartIntentHandler(),
+        CommandIntentHandler(INTENT_PAUSE, "Pauses the treadmill programme and the belt", _pause),
+        CommandIntentHandler(
+            INTENT_RESUME,
+            "Resumes a paused treadmill programme, or confirms one waiting to start",
+            _resume,
+        ),
+        CommandIntentHandler(INTENT_STOP, "Stops the treadmill belt and ends the programme", _stop),
+        StatusIntentHandler(),
+    ]
 
 
 async def async_setup_intents(hass: HomeAssistant) -> None:
     """Register the intents (called by the intent integration for this platform)."""
-    for handler in HANDLERS:
-        intent.async_register(hass, handler())
+    for handler in handlers():
+        intent.async_register(hass, handler)
