@@ -26,22 +26,19 @@ def seg(direction: str = "forward", **fields: Any) -> dict[str, Any]:
     return {"direction": direction, "duration": 60, "speed": 2.0, **fields}
 
 
-class Rig:
-    """Everything a test needs to drive the engine in virtual time."""
+class RigBase:
+    """An engine on a treadmill in virtual time, with every event and session recorded."""
 
-    def __init__(
-        self,
-        options: EngineOptions | None = None,
-        caps: Capabilities = CAPS,
-        **fake: Any,
-    ) -> None:
-        """Build the clock, the fake treadmill and the engine."""
-        self.clock = FastClock()
-        self.start = self.clock.now()
-        self.tm = FakeTreadmill(self.clock, caps, **fake)
+    run_step = 1.0  # s per clock advance in `run`
+
+    def __init__(self, clock: Any, tm: Any, options: EngineOptions | None) -> None:
+        """Build the engine on this clock and treadmill."""
+        self.clock = clock
+        self.start = clock.now()
+        self.tm = tm
         self.speaker = True
         self.engine = Engine(
-            self.tm, self.clock, options or EngineOptions(), speaker_check=lambda: self.speaker
+            tm, clock, options or EngineOptions(), speaker_check=lambda: self.speaker
         )
         self.events: list[EngineEvent] = []
         self.sessions: list[SessionRecord] = []
@@ -58,11 +55,11 @@ class Rig:
         """Return seconds since the rig started."""
         return ((moment or self.clock.now()) - self.start).total_seconds()
 
-    async def run(self, seconds: float, step: float = 0.5) -> None:
+    async def run(self, seconds: float, step: float | None = None) -> None:
         """Advance virtual time in small steps."""
         remaining = seconds
         while remaining > 1e-9:
-            chunk = min(step, remaining)
+            chunk = min(step or self.run_step, remaining)
             await self.clock.advance(chunk)
             remaining -= chunk
 
@@ -85,8 +82,24 @@ class Rig:
         return [e for e in self.events if e.type is kind]
 
     def commands(self) -> list[tuple[float, str, float | None]]:
-        """Return the fake's command log as (t, name, value)."""
+        """Return the treadmill's command log as (t, name, value)."""
         return [(self.t(c.at), c.name, c.value) for c in self.tm.log]
+
+
+class Rig(RigBase):
+    """Everything a test needs to drive the engine on the fake treadmill."""
+
+    run_step = 0.5
+
+    def __init__(
+        self,
+        options: EngineOptions | None = None,
+        caps: Capabilities = CAPS,
+        **fake: Any,
+    ) -> None:
+        """Build the clock, the fake treadmill and the engine."""
+        clock = FastClock()
+        super().__init__(clock, FakeTreadmill(clock, caps, **fake), options)
 
     async def close(self) -> None:
         """Close the engine and stop the fake's reports."""

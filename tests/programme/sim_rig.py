@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from custom_components.treadreverse.programme.engine import Engine
-from custom_components.treadreverse.programme.events import CueType, EngineEvent, EventType
 from custom_components.treadreverse.programme.options import EngineOptions
-from custom_components.treadreverse.programme.session import SessionRecord
 from custom_components.treadreverse.treadmill.base import LiveData
 from custom_components.treadreverse.treadmill.clock import ManualClock
 from custom_components.treadreverse.treadmill.simulator import (
@@ -18,6 +15,7 @@ from custom_components.treadreverse.treadmill.simulator import (
 )
 
 from .fake import Command
+from .rig import RigBase
 
 
 class TracedSimulatedTreadmill(SimulatedTreadmill):
@@ -88,58 +86,19 @@ class TracedSimulatedTreadmill(SimulatedTreadmill):
         self.simulator.close()
 
 
-class SimRig:
+class SimRig(RigBase):
     """Engine + simulated treadmill + manual clock, shaped like Rig for the checks."""
 
     def __init__(
         self, options: EngineOptions | None = None, config: SimulatorConfig | None = None
     ) -> None:
         """Build everything; call `connect` before starting."""
-        self.clock = ManualClock()
-        self.start = self.clock.now()
-        self.tm = TracedSimulatedTreadmill(self.clock, config)
-        self.speaker = True
-        self.engine = Engine(
-            self.tm, self.clock, options or EngineOptions(), speaker_check=lambda: self.speaker
-        )
-        self.events: list[EngineEvent] = []
-        self.sessions: list[SessionRecord] = []
-        self.engine.add_listener(self._record)
-        self.engine.add_session_listener(self.sessions.append)
+        clock = ManualClock()
+        super().__init__(clock, TracedSimulatedTreadmill(clock, config), options)
 
     async def connect(self) -> None:
         """Connect the client to the simulator."""
         await self.tm.connect()
-
-    def _record(self, event: EngineEvent) -> None:
-        """Keep an event, in the trace too, with the belt's true speed then."""
-        self.tm.physics()
-        self.events.append(event)
-        self.tm.trace.append(("event", (event, self.tm.speed)))
-
-    def t(self, moment: datetime | None = None) -> float:
-        """Return seconds since the rig started."""
-        return ((moment or self.clock.now()) - self.start).total_seconds()
-
-    async def run(self, seconds: float, step: float = 1.0) -> None:
-        """Advance virtual time."""
-        remaining = seconds
-        while remaining > 1e-9:
-            chunk = min(step, remaining)
-            await self.clock.advance(chunk)
-            remaining -= chunk
-
-    async def run_until(self, done: Any, limit: float = 7200.0) -> None:
-        """Advance until a condition holds."""
-        waited = 0.0
-        while not done():
-            assert waited < limit, "condition never held"
-            await self.clock.advance(1.0)
-            waited += 1.0
-
-    def of(self, kind: EventType | CueType) -> list[EngineEvent]:
-        """Return the events of one type."""
-        return [e for e in self.events if e.type is kind]
 
     async def close(self) -> None:
         """Close the engine and the link."""
