@@ -100,11 +100,10 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self.treadmill = treadmill
         self.store = store
         self.clock = HomeAssistantClock(hass)
+        # Options only change through a reload, so the engine's are computed once.
+        self.engine_options = engine_options(self.options, self.kind)
         self.engine = Engine(
-            treadmill,
-            self.clock,
-            engine_options(self.options, self.kind),
-            speaker_check=self._speakers_work,
+            treadmill, self.clock, self.engine_options, speaker_check=self._speakers_work
         )
         self.speaker_check: Callable[[], bool] = lambda: True
         # Names an interval in the coaching language; the announcer replaces it.
@@ -171,7 +170,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         if isinstance(programme, str):
             key, programme = resolve_programme(self.hass, programme)
         await self._async_ensure_connected()
-        options = engine_options(self.options, self.kind)
+        options = self.engine_options
         try:
             timeline = compile_programme(
                 programme, options, self.treadmill.capabilities, speed_scale
