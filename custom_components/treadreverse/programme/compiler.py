@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+import itertools
 import math
 from typing import Any
 
@@ -193,6 +194,7 @@ class _Compiler:
         self.speed = 0.0
         self.incline = 0.0
         self.turn_speed = options.turn_speed
+        self.ramp_end: dict[int, float] = {}  # interval index: scaled, snapped ramp end speed
 
     def speed_for(
         self, value: float, path: str, direction: SegmentDirection | None, *, scale: bool = True
@@ -256,6 +258,7 @@ class _Compiler:
             previous = direction
         if previous is SegmentDirection.BACKWARD:
             phases.append(self.turn(SegmentDirection.FORWARD, final=True))
+        self.check_lead_ins(phases)
         phases = _add_lead_cues(phases)
         phases = _add_halfway(phases)
         return Timeline(
@@ -272,7 +275,9 @@ class _Compiler:
         """Check a segment against the options and machine and describe it."""
         speed = self.speed_for(segment.speed, f"{path}.speed", segment.direction)
         if segment.ramp_to and segment.ramp_to.speed is not None:
-            self.speed_for(segment.ramp_to.speed, f"{path}.ramp_to.speed", segment.direction)
+            self.ramp_end[index + 1] = self.speed_for(
+                segment.ramp_to.speed, f"{path}.ramp_to.speed", segment.direction
+            )
         incline = None
         if segment.incline is not None:
             incline = self.incline_for(segment.incline, f"{path}.incline")
@@ -280,6 +285,36 @@ class _Compiler:
             self.incline_for(segment.ramp_to.incline, f"{path}.ramp_to.incline")
         key = label_key(segment)
         return Interval(index + 1, count, LABELS[key], key, path, segment, speed, incline)
+
+    def speeds(self, interval: Interval) -> tuple[float, float]:
+        """Return a segment's scaled, snapped speed at its start and at its end."""
+        return interval.speed, self.ramp_end.get(interval.index, interval.speed)
+
+    def shortest(self, interval: Interval) -> float:
+        """Return the least a segment can last: a distance at its fastest scaled speed."""
+        segment = interval.segment
+        if segment.duration is not None:
+            return segment.duration
+        return float(segment.distance or 0.0) / (max(self.speeds(interval)) / 3.6)
+
+    def check_lead_ins(self, phases: list[Phase]) -> None:
+        """Refuse a segment before a turn too short for the turn cue's lead-in (rule 2).
+
+        This covers the final turn to face forward too; the first segment of a
+        backward-first programme has its mount instruction before the countdown instead.
+        """
+        lead = self.options.cue_lead_time
+        for phase, following in itertools.pairwise(phases):
+            if phase.interval is None or following.kind is not PhaseKind.TURN:
+                continue
+            shortest = self.shortest(phase.interval)
+            if shortest < lead - _EPS:
+                raise ProgrammeError(
+                    phase.interval.path,
+                    f"lasts {fmt(round(shortest, 2))} s, less than the {fmt(lead)} s the turn "
+                    "cue needs before the turn that follows it",
+                    "too_short_for_turn_cue",
+                )
 
     def turn(self, to: SegmentDirection, *, final: bool = False) -> Phase:
         """Describe a turn; its timing is measured at run time."""
