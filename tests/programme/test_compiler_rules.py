@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from custom_components.treadreverse.programme.compiler import compile_programme
-from custom_components.treadreverse.programme.options import EngineOptions
+from custom_components.treadreverse.programme.options import EngineOptions, TurnMode
 from custom_components.treadreverse.programme.schema import Programme, ProgrammeError
 
 from .fake import CAPS
@@ -121,3 +121,74 @@ def test_segment_long_enough_for_the_turn_cue(
 ) -> None:
     """Segments at least cue_lead_time long, or not before a turn, are accepted."""
     assert compile_programme(prog(*segments), options, CAPS, scale).phases
+
+
+# Rule 8: at most 4 hours, with speed_scale applied and each turn at turn_duration plus
+# its timeout; a distance segment never lasts longer than its distance at half its speed.
+
+
+def test_turns_count_towards_the_four_hours() -> None:
+    """3.9 h of segments with 200 turns lasts up to 5 h: refused."""
+    programme = prog({"repeat": 100, "segments": [seg(duration=70), seg("backward", duration=70)]})
+    assert programme.estimated_duration == 14000  # 3.9 h without turns: the schema accepts it
+    with pytest.raises(ProgrammeError) as info:
+        compile_programme(programme, EngineOptions(), CAPS)
+    assert info.value.path == "segments"
+    assert info.value.key == "too_long_programme"
+    assert info.value.reason == (
+        "may last 5.0 h (speed_scale 1, each turn at 20 s, distance segments at half their "
+        "speed), at most 4 h"
+    )
+
+
+def test_pause_turns_count_their_restart_countdown() -> None:
+    """In pause mode a turn also waits for the belt's restart countdown."""
+    programme = prog({"repeat": 50, "segments": [seg(duration=120), seg("backward", duration=120)]})
+    # 12000 s of segments and 100 turns: 14000 s with turns at 5 + 15 s; in pause mode 99
+    # turns at 5 + 15 + 10 s and the final one at 20 s: 14990 s.
+    assert compile_programme(programme, EngineOptions(), CAPS).phases
+    with pytest.raises(ProgrammeError) as info:
+        compile_programme(programme, EngineOptions(turn_mode=TurnMode.PAUSE), CAPS)
+    assert info.value.key == "too_long_programme"
+
+
+def test_speed_scale_counts_towards_the_four_hours() -> None:
+    """Slowing a distance programme down makes it last longer: refused above 4 h."""
+    programme = prog(dist(distance=10000, speed=5.0))  # 2 h, at most 4 h
+    assert compile_programme(programme, EngineOptions(), CAPS).phases
+    with pytest.raises(ProgrammeError) as info:
+        compile_programme(programme, EngineOptions(), CAPS, 0.5)
+    assert info.value.path == "segments"
+    assert info.value.reason == (
+        "may last 8.0 h (speed_scale 0.5, each turn at 20 s, distance segments at half their "
+        "speed), at most 4 h"
+    )
+
+
+def test_distance_counts_at_half_its_speed() -> None:
+    """A distance segment may last its distance at half its speed: that is what counts."""
+    programme = prog(dist(distance=12000, speed=5.0))  # planned 2.4 h, may last 4.8 h
+    with pytest.raises(ProgrammeError) as info:
+        compile_programme(programme, EngineOptions(), CAPS)
+    assert info.value.reason.startswith("may last 4.8 h ")
+
+
+@pytest.mark.parametrize(
+    ("segment", "scale", "estimate", "longest"),
+    [
+        (dist(distance=200), 1.0, 200.0, 400.0),
+        (dist(distance=200), 0.5, 400.0, 800.0),
+        (dist(distance=300, speed=2.0, ramp_to={"speed": 4.0}), 1.0, 360.0, 720.0),
+    ],
+)
+def test_distance_segment_max_duration(
+    segment: dict[str, Any], scale: float, estimate: float, longest: float
+) -> None:
+    """Distance phases carry their scaled estimate and the most they may last."""
+    timeline = compile_programme(prog(segment, seg("backward")), EngineOptions(), CAPS, scale)
+    walk, turn, back, final = timeline.phases
+    assert walk.estimated_duration == pytest.approx(estimate)
+    assert walk.max_duration == pytest.approx(longest)
+    assert turn.max_duration is None
+    assert back.max_duration is None  # a timed segment lasts its duration
+    assert final.max_duration is None
