@@ -8,7 +8,13 @@ import pytest
 
 from custom_components.treadreverse.programme.compiler import compile_programme
 from custom_components.treadreverse.programme.options import EngineOptions, TurnMode
-from custom_components.treadreverse.programme.schema import Programme, ProgrammeError
+from custom_components.treadreverse.programme.schema import (
+    Programme,
+    ProgrammeError,
+    Repeat,
+    Segment,
+    SegmentDirection,
+)
 
 from .fake import CAPS
 
@@ -192,3 +198,14 @@ def test_distance_segment_max_duration(
     assert turn.max_duration is None
     assert back.max_duration is None  # a timed segment lasts its duration
     assert final.max_duration is None
+
+
+@pytest.mark.parametrize("times", [0, 501])
+def test_segment_count_checked_without_the_schema(times: int) -> None:
+    """A model built in code, not through the schema, is bounded too."""
+    one = Segment(SegmentDirection.FORWARD, 2.0, duration=10)
+    programme = Programme("T", (Repeat(times, (one,)),) if times else ())
+    with pytest.raises(ProgrammeError) as info:
+        compile_programme(programme, EngineOptions(), CAPS)
+    assert info.value.key == "too_many_segments"
+    assert info.value.reason == (f"{times} segments once repeats are expanded, 1-500 allowed")

@@ -12,6 +12,8 @@ from ..treadmill.base import Capabilities, Range
 from .events import CueType, EventType
 from .options import EngineOptions, TurnMode
 from .schema import (
+    MAX_SEGMENTS,
+    MAX_TOTAL_DURATION_S,
     SPEED_SCALE_MAX,
     SPEED_SCALE_MIN,
     Handrails,
@@ -106,6 +108,9 @@ class Phase:
     duration: float | None = None  # timed segments
     distance: float | None = None  # distance segments, m
     final: bool = False  # the turn to face forward after a backward end
+    # Distance segments: the most the segment may last, s (rule 8): its distance at half
+    # its planned (scaled) speed. None for timed segments and turns.
+    max_duration: float | None = None
 
     def render(self) -> list[str]:
         """Return compact text lines for golden files."""
@@ -247,6 +252,12 @@ class _Compiler:
         )
         self.turn_speed = turn_speed
         expanded = self.programme.expanded()
+        if not expanded or len(expanded) > MAX_SEGMENTS:  # a model built without the schema
+            raise ProgrammeError(
+                "segments",
+                f"{len(expanded)} segments once repeats are expanded, 1-{MAX_SEGMENTS} allowed",
+                "too_many_segments",
+            )
         intervals = [self.interval(i, len(expanded), s, p) for i, (s, p) in enumerate(expanded)]
         phases: list[Phase] = []
         previous: SegmentDirection | None = None
@@ -259,6 +270,7 @@ class _Compiler:
         if previous is SegmentDirection.BACKWARD:
             phases.append(self.turn(SegmentDirection.FORWARD, final=True))
         self.check_lead_ins(phases)
+        self.check_bounds(phases)
         phases = _add_lead_cues(phases)
         phases = _add_halfway(phases)
         return Timeline(
@@ -290,6 +302,13 @@ class _Compiler:
         """Return a segment's scaled, snapped speed at its start and at its end."""
         return interval.speed, self.ramp_end.get(interval.index, interval.speed)
 
+    def length(self, interval: Interval) -> float:
+        """Return how long a segment is planned to last: a distance at its mean scaled speed."""
+        segment = interval.segment
+        if segment.duration is not None:
+            return segment.duration
+        return float(segment.distance or 0.0) / (sum(self.speeds(interval)) / 2 / 3.6)
+
     def shortest(self, interval: Interval) -> float:
         """Return the least a segment can last: a distance at its fastest scaled speed."""
         segment = interval.segment
@@ -316,6 +335,32 @@ class _Compiler:
                     "too_short_for_turn_cue",
                 )
 
+    def check_bounds(self, phases: list[Phase]) -> None:
+        """Refuse a programme that may last more than 4 hours (rule 8).
+
+        Each turn counts at turn_duration plus its timeout (and, in pause mode, the restart
+        countdown after it). A distance segment counts at its max_duration, its distance
+        at half its scaled speed, not at its planned speed: the engine lets it run that long
+        when the belt covers the distance slowly, and rule 8 bounds how long a programme
+        may *last*, like a turn counted at its timeout rather than at its estimate.
+        """
+        turn = self.options.turn_duration + TURN_SLOW_TIMEOUT_S
+        restart = self.options.start_countdown if self.options.turn_mode is TurnMode.PAUSE else 0.0
+        total = 0.0
+        for phase in phases:
+            if phase.kind is PhaseKind.TURN:
+                total += turn + (0.0 if phase.final else restart)
+            else:
+                total += phase.max_duration or phase.estimated_duration
+        if total > MAX_TOTAL_DURATION_S + _EPS:
+            raise ProgrammeError(
+                "segments",
+                f"may last {total / 3600:.1f} h (speed_scale {self.scale:g}, each turn at "
+                f"{turn + restart:g} s, distance segments at half their speed), at most "
+                f"{MAX_TOTAL_DURATION_S // 3600} h",
+                "too_long_programme",
+            )
+
     def turn(self, to: SegmentDirection, *, final: bool = False) -> Phase:
         """Describe a turn; its timing is measured at run time."""
         self.speed = min(self.speed, self.turn_speed)
@@ -327,7 +372,7 @@ class _Compiler:
     def segment(self, interval: Interval, *, after_turn: bool) -> Phase:
         """Describe a segment's steps: cue, speed, incline (staggered) and ramps."""
         segment = interval.segment
-        duration = segment.estimated_duration
+        duration = self.length(interval)
         entry = (self.speed, self.incline)
         steps: list[Step] = []
         if segment.cue:
@@ -354,6 +399,7 @@ class _Compiler:
             interval=interval,
             duration=segment.duration,
             distance=segment.distance,
+            max_duration=None if segment.duration is not None else 2 * duration,
         )
 
     def ramps(self, interval: Interval, duration: float) -> list[Step]:
