@@ -169,7 +169,7 @@ def test_raises_are_staggered() -> None:
 
 
 def test_ramps_split_into_machine_steps() -> None:
-    """A ramp becomes machine steps at most one per 5 s; both raising never coincide."""
+    """A ramp becomes machine steps at most one per 5 s; both raising keep 3 s apart."""
     timeline = compile_programme(
         prog(seg(speed=2.0, incline=0.0), seg(speed=2.0, ramp_to={"speed": 3.0, "incline": 3.0})),
         EngineOptions(),
@@ -180,22 +180,31 @@ def test_ramps_split_into_machine_steps() -> None:
     inclines = [s for s in steps if s.kind is StepKind.INCLINE]
     assert speeds[-1].value == 3.0
     assert inclines[-1].value == 3.0
-    assert len(speeds) == 10
+    assert len(speeds) == 9  # 6 s apart: room between them for an incline raise
     assert len(inclines) == 6
-    offsets = sorted(s.offset for s in speeds)
-    assert all(b - a >= 5.0 - 1e-6 for a, b in itertools.pairwise(offsets))
-    assert not {s.offset for s in speeds} & {s.offset for s in inclines}
+    for kind in (speeds, inclines):
+        offsets = sorted(s.offset for s in kind)
+        assert all(b - a >= 5.0 - 1e-6 for a, b in itertools.pairwise(offsets))
+    assert all(abs(s.offset - i.offset) >= 3.0 - 1e-6 for s in speeds for i in inclines)
 
 
 def test_short_ramp_single_step() -> None:
-    """A ramp in a short segment is one step halfway."""
+    """A ramp in a short segment is one step halfway, or later to clear a speed raise."""
+    timeline = compile_programme(
+        prog(seg(), seg(duration=4, speed=2.0, ramp_to={"speed": 2.0, "incline": 1.0})),
+        EngineOptions(),
+        CAPS,
+    )
+    ramp = [s for s in timeline.phases[1].steps if s.kind is StepKind.INCLINE]
+    assert [(s.offset, s.value) for s in ramp] == [(2.0, 1.0)]
     timeline = compile_programme(
         prog(seg(duration=4, speed=2.0, ramp_to={"speed": 2.0, "incline": 1.0})),
         EngineOptions(),
         CAPS,
     )
+    # The belt's start is a speed raise, and the machine's incline is unknown until set.
     ramp = [s for s in timeline.phases[0].steps if s.kind is StepKind.INCLINE]
-    assert [(s.offset, s.value) for s in ramp] == [(2.0, 1.0)]
+    assert [(s.offset, s.value) for s in ramp] == [(3.0, 1.0)]
 
 
 def test_half_squat_knee_warning() -> None:

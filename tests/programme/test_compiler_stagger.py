@@ -15,6 +15,7 @@ from custom_components.treadreverse.programme.compiler import (
     StepKind,
     Timeline,
     compile_programme,
+    interval_data,
 )
 from custom_components.treadreverse.programme.options import EngineOptions, TurnMode
 from custom_components.treadreverse.programme.schema import Programme, ProgrammeError
@@ -156,6 +157,37 @@ def test_long_joint_ramp(caps: Capabilities) -> None:
     steps = timeline.phases[0].steps
     assert [s.value for s in steps if s.kind is StepKind.SPEED][-1] == 8.0
     assert [s.value for s in steps if s.kind is StepKind.INCLINE][-1] == 6.0
+
+
+def test_crowded_incline_ramp_takes_fewer_steps() -> None:
+    """An incline ramp whose steps do not all fit between speed raises takes fewer."""
+    timeline = staggered(
+        prog(
+            seg(speed=2.0, incline=0.0),
+            seg(duration=40, ramp_to={"speed": 3.1, "incline": 5.0}),
+            seg(speed=4.7),
+        )
+    )
+    inclines = [s for s in timeline.phases[1].steps if s.kind is StepKind.INCLINE]
+    assert len(inclines) == 6  # 7 wanted: at most one per 5 s in 40 s
+    assert inclines[-1].value == 5.0
+    assert all(b.offset - a.offset >= 5.0 for a, b in itertools.pairwise(inclines))
+
+
+def test_interval_data() -> None:
+    """Every public event of an interval carries the same data."""
+    timeline = staggered(prog(seg(incline=1.0)))
+    assert interval_data(timeline, timeline.intervals[0], "key") == {
+        "programme": "key",
+        "name": "T",
+        "index": 1,
+        "count": 1,
+        "label": "Forward walk",
+        "label_key": "forward_walk",
+        "direction": "forward",
+        "speed": 2.0,
+        "incline": 1.0,
+    }
 
 
 # Random programmes.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 import itertools
@@ -26,7 +27,7 @@ from .schema import (
     fmt,
 )
 
-STAGGER_S = 3.0  # s between a speed raise and the incline raise that follows (rule 4)
+STAGGER_S = 3.0  # s at least between any speed raise and any incline raise (rule 4)
 RAMP_MIN_INTERVAL_S = 5.0  # s: a ramp never asks the machine for more than one step per 5 s
 TURN_SLOW_TIMEOUT_S = 15.0  # s: a belt not at turn_speed by then is paused (rule 1)
 _EPS = 1e-6
@@ -197,7 +198,7 @@ class _Compiler:
         self.scale = speed_scale
         self.cap = backward_cap(options, capabilities)
         self.speed = 0.0
-        self.incline = 0.0
+        self.incline: float | None = None  # the machine's incline is unknown at the start
         self.turn_speed = options.turn_speed
         self.ramp_end: dict[int, float] = {}  # interval index: scaled, snapped ramp end speed
 
@@ -260,17 +261,33 @@ class _Compiler:
             )
         intervals = [self.interval(i, len(expanded), s, p) for i, (s, p) in enumerate(expanded)]
         phases: list[Phase] = []
+        drafts: dict[int, _Draft] = {}
         previous: SegmentDirection | None = None
         for interval in intervals:
             direction = interval.segment.direction
             if previous is not None and direction is not previous:
                 phases.append(self.turn(direction))
-            phases.append(self.segment(interval, after_turn=bool(phases) and previous != direction))
+            draft = self.segment(interval, after_turn=bool(phases) and previous != direction)
+            drafts[len(phases)] = draft
+            phases.append(
+                Phase(
+                    PhaseKind.SEGMENT,
+                    direction,
+                    draft.length,
+                    interval=interval,
+                    duration=interval.segment.duration,
+                    distance=interval.segment.distance,
+                    max_duration=(
+                        None if interval.segment.duration is not None else 2 * draft.length
+                    ),
+                )
+            )
             previous = direction
         if previous is SegmentDirection.BACKWARD:
             phases.append(self.turn(SegmentDirection.FORWARD, final=True))
         self.check_lead_ins(phases)
         self.check_bounds(phases)
+        phases = self.place_steps(phases, drafts)
         phases = _add_lead_cues(phases)
         phases = _add_halfway(phases)
         return Timeline(
@@ -361,6 +378,31 @@ class _Compiler:
                 "too_long_programme",
             )
 
+    def place_steps(self, phases: list[Phase], drafts: dict[int, _Draft]) -> list[Phase]:
+        """Give each segment its steps, incline raises STAGGER_S from every speed raise.
+
+        Rule 4 holds across phases too: phases are laid end to end with each turn at the
+        least it can last (turn_duration), so a raise on either side of a turn, or of a
+        segment boundary, keeps its distance from the raises of the other side.
+        """
+        starts: list[float] = []
+        at = 0.0
+        for phase in phases:
+            starts.append(at)
+            at += phase.estimated_duration if phase.kind is PhaseKind.SEGMENT else 0.0
+            at += self.options.turn_duration if phase.kind is PhaseKind.TURN else 0.0
+        raises = [starts[i] + offset for i, draft in drafts.items() for offset in draft.raises]
+        out = list(phases)
+        for index, draft in drafts.items():
+            begin, end = starts[index] - STAGGER_S, starts[index] + draft.length + STAGGER_S
+            near = raises[bisect.bisect_left(raises, begin) : bisect.bisect_right(raises, end)]
+            inclines = draft.place([r - starts[index] for r in near])
+            steps = sorted(
+                [*draft.steps, *inclines], key=lambda s: (s.offset, s.kind is StepKind.INCLINE)
+            )
+            out[index] = replace(phases[index], steps=tuple(steps))
+        return out
+
     def turn(self, to: SegmentDirection, *, final: bool = False) -> Phase:
         """Describe a turn; its timing is measured at run time."""
         self.speed = min(self.speed, self.turn_speed)
@@ -369,102 +411,199 @@ class _Compiler:
             estimate += self.options.start_countdown  # the belt restarts after a pause
         return Phase(PhaseKind.TURN, to, estimate, final=final)
 
-    def segment(self, interval: Interval, *, after_turn: bool) -> Phase:
-        """Describe a segment's steps: cue, speed, incline (staggered) and ramps."""
+    def segment(self, interval: Interval, *, after_turn: bool) -> _Draft:
+        """Describe a segment's cue and speed steps; its incline steps are placed later."""
         segment = interval.segment
-        duration = self.length(interval)
-        entry = (self.speed, self.incline)
+        length = self.length(interval)
+        first = interval.index == 1
         steps: list[Step] = []
+        raises: list[float] = []
         if segment.cue:
             steps.append(
                 Step(0.0, StepKind.CUE, cue=CueType.SEGMENT_CUE, data={"text": segment.cue})
             )
-        incline = interval.incline if interval.incline is not None else self.incline
-        raise_speed = interval.speed > self.speed + _EPS
-        first = interval.index == 1
         if first or after_turn or abs(interval.speed - self.speed) > _EPS:
             steps.append(Step(0.0, StepKind.SPEED, interval.speed))
-        if abs(incline - self.incline) > _EPS or (first and interval.incline is not None):
-            # After a turn the incline follows the speed (rule 1); a raise of both is staggered.
-            later = after_turn or (raise_speed and incline > self.incline + _EPS)
-            offset = min(STAGGER_S, duration / 2) if later else 0.0
-            steps.append(Step(offset, StepKind.INCLINE, incline))
-        self.speed, self.incline = interval.speed, incline
-        steps += self.ramps(interval, duration)
-        return Phase(
-            PhaseKind.SEGMENT,
-            segment.direction,
-            duration,
-            steps=tuple(_stagger(steps, *entry)),
-            interval=interval,
-            duration=segment.duration,
-            distance=segment.distance,
-            max_duration=None if segment.duration is not None else 2 * duration,
+            if first or after_turn or interval.speed > self.speed + _EPS:
+                raises.append(0.0)  # the belt starts, restarts after a turn, or speeds up
+        entry = self.incline
+        incline = interval.incline if interval.incline is not None else entry
+        initial: tuple[float, float] | None = None
+        if interval.incline is not None and (entry is None or abs(interval.incline - entry) > _EPS):
+            # After a turn the incline follows the speed (rule 1); raises keep STAGGER_S
+            # from every speed raise when they are placed.
+            initial = (min(STAGGER_S, length / 2) if after_turn else 0.0, interval.incline)
+        ramp = segment.ramp_to
+        ramp_end = None
+        if ramp is not None and ramp.incline is not None:
+            ramp_end = self.incline_for(ramp.incline, "")
+        self.incline = ramp_end if ramp_end is not None else incline
+        rising_incline = (initial is not None and _rising(entry, initial[1])) or (
+            ramp_end is not None and _rising(incline, ramp_end)
+        )
+        start = interval.speed
+        self.speed = start
+        if ramp is not None and ramp.speed is not None:
+            end = self.speed_for(ramp.speed, "", segment.direction)
+            # With an incline raise in the segment, speed ramp steps keep room between them
+            # for incline steps STAGGER_S from both neighbours (rule 4).
+            spacing = 2 * STAGGER_S if rising_incline and end > start else RAMP_MIN_INTERVAL_S
+            for step in _ramp(StepKind.SPEED, start, end, length, self.caps.speed, spacing=spacing):
+                if step.value > self.speed + _EPS:
+                    raises.append(step.offset)
+                self.speed = step.value
+                steps.append(step)
+        return _Draft(
+            interval,
+            length,
+            steps,
+            raises,
+            entry,
+            initial,
+            incline,
+            ramp_end,
+            self.caps.incline,
         )
 
-    def ramps(self, interval: Interval, duration: float) -> list[Step]:
-        """Split ramp_to into steps the machine can do, at most one per few seconds."""
-        ramp = interval.segment.ramp_to
-        if ramp is None:
-            return []
-        steps: list[Step] = []
-        if ramp.speed is not None:
-            end = self.speed_for(ramp.speed, "", interval.segment.direction)
-            steps += self.ramp(StepKind.SPEED, self.speed, end, duration, self.caps.speed)
-            self.speed = end
-        if ramp.incline is not None:
-            end = self.incline_for(ramp.incline, "")
-            steps += self.ramp(StepKind.INCLINE, self.incline, end, duration, self.caps.incline)
-            self.incline = end
-        return steps
 
-    @staticmethod
-    def ramp(
-        kind: StepKind, start: float, end: float, duration: float, rng: Range | None
-    ) -> list[Step]:
-        """Return evenly spaced machine steps from start to end within the duration."""
-        if abs(end - start) < _EPS:
-            return []
-        unit = rng.step if rng is not None and rng.step > 0 else 0.1
-        count = max(
-            1, min(math.ceil(abs(end - start) / unit - _EPS), int(duration // RAMP_MIN_INTERVAL_S))
-        )
-        return [
-            Step(
-                round(duration * k / (count + 1), 3),
-                kind,
-                snap(start + (end - start) * k / count, rng),
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """A segment whose incline steps still need placing around every speed raise."""
+
+    interval: Interval
+    length: float  # s: its duration, or its distance at its mean scaled speed
+    steps: list[Step]  # cues and speed steps
+    raises: list[float]  # offsets of its speed raises
+    entry: float | None  # the incline before it; None while the machine's is unknown
+    initial: tuple[float, float] | None  # (earliest offset, incline) of its first step
+    ramp_start: float | None  # the incline its ramp starts from (None: no incline yet)
+    ramp_end: float | None  # ramp_to.incline, snapped
+    rng: Range | None
+
+    def ramp_counts(self) -> int:
+        """Return how many incline ramp steps the ramp would like (0 without a ramp)."""
+        if self.ramp_end is None:
+            return 0
+        return len(
+            _ramp(
+                StepKind.INCLINE,
+                self.ramp_start or 0.0,
+                self.ramp_end,
+                self.length,
+                self.rng,
+                spacing=RAMP_MIN_INTERVAL_S,
             )
-            for k in range(1, count + 1)
-        ]
+        )
+
+    def place(self, raises: list[float]) -> list[Step]:
+        """Place the incline steps STAGGER_S from every speed raise (relative offsets).
+
+        Raises may come from neighbouring phases (negative offsets, or offsets at or after
+        this segment's end). A ramp takes fewer, larger steps when its steps do not fit;
+        a segment where even one step does not fit is refused (rule 4).
+        """
+        count = self.ramp_counts()
+        while True:
+            for tight in (False, True):
+                placed, steps = self.try_place(raises, count, tight=tight)
+                if steps is not None:
+                    return steps
+            if count <= 1:
+                raise ProgrammeError(
+                    self.interval.path,
+                    f"is too short to raise the speed and the incline {fmt(STAGGER_S)} s "
+                    "apart (rule 4)",
+                    "too_short_for_stagger",
+                )
+            count = max(1, min(count - 1, placed))
+
+    def try_place(
+        self, raises: list[float], count: int, *, tight: bool
+    ) -> tuple[int, list[Step] | None]:
+        """Place greedily, each step as early as allowed; return the count placed."""
+        wanted: list[tuple[float, float, bool]] = []  # earliest offset, value, ramp step
+        if self.initial is not None:
+            wanted.append((*self.initial, False))
+        if self.ramp_end is not None and count:
+            wanted += [
+                (0.0 if tight else step.offset, step.value, True)
+                for step in _ramp(
+                    StepKind.INCLINE,
+                    self.ramp_start or 0.0,
+                    self.ramp_end,
+                    self.length,
+                    self.rng,
+                    spacing=RAMP_MIN_INTERVAL_S,
+                    count=count,
+                )
+            ]
+        steps: list[Step] = []
+        incline = self.entry
+        after = 0.0  # no step before the previous one
+        ramp_after = -math.inf  # ramp steps RAMP_MIN_INTERVAL_S apart
+        ramps = 0
+        for earliest, value, ramp in wanted:
+            offset = round(max(earliest, after, ramp_after if ramp else 0.0), 3)
+            if _rising(incline, value):
+                offset = _clear_of(offset, raises)
+            if offset >= self.length - _EPS:
+                return ramps, None
+            steps.append(Step(offset, StepKind.INCLINE, value))
+            incline, after = value, offset
+            if ramp:
+                ramps += 1
+                ramp_after = offset + RAMP_MIN_INTERVAL_S
+        return ramps, steps
 
 
-def _stagger(steps: list[Step], speed: float, incline: float) -> list[Step]:
-    """Move any incline raise that shares its moment with a speed raise (rule 4)."""
-    for _ in range(50):
-        ordered = sorted(steps, key=lambda s: (s.offset, s.kind is StepKind.INCLINE))
-        clash = _first_clash(ordered, speed, incline)
-        if clash is None:
-            return ordered
-        moved = replace(ordered[clash], offset=round(ordered[clash].offset + 0.5, 3))
-        steps = [*ordered[:clash], moved, *ordered[clash + 1 :]]
-    raise AssertionError("could not stagger speed and incline")  # pragma: no cover
+def _rising(before: float | None, value: float) -> bool:
+    """Return whether an incline step may raise it (an unknown incline may be lower)."""
+    return before is None or value > before + _EPS
 
 
-def _first_clash(ordered: list[Step], speed: float, incline: float) -> int | None:
-    """Return the index of an incline raise at the same offset as a speed raise."""
-    raised_speed_at: float | None = None
-    for index, step in enumerate(ordered):
-        if step.kind is StepKind.SPEED:
-            if step.value > speed + _EPS:
-                raised_speed_at = step.offset
-            speed = step.value
-        elif step.kind is StepKind.INCLINE:
-            rising = step.value > incline + _EPS
-            if rising and raised_speed_at is not None and abs(raised_speed_at - step.offset) < _EPS:
-                return index
-            incline = step.value
-    return None
+def _up(value: float) -> float:
+    """Round an offset up to the millisecond, so a stagger is never rounded short."""
+    return math.ceil(value * 1000 - 1e-6) / 1000
+
+
+def _clear_of(offset: float, raises: list[float]) -> float:
+    """Return the earliest offset from `offset` on at least STAGGER_S from every raise."""
+    while True:
+        index = bisect.bisect_right(raises, offset - STAGGER_S + _EPS)
+        if index == len(raises) or raises[index] >= offset + STAGGER_S - _EPS:
+            return offset
+        offset = _up(raises[index] + STAGGER_S)
+
+
+def _ramp(
+    kind: StepKind,
+    start: float,
+    end: float,
+    duration: float,
+    rng: Range | None,
+    *,
+    spacing: float,
+    count: int | None = None,
+) -> list[Step]:
+    """Return evenly spaced machine steps from start to end within the duration.
+
+    Steps are at least `spacing` apart and from the segment's start where the segment
+    is long enough (a short one gets one step halfway), and at most one per machine step.
+    """
+    if abs(end - start) < _EPS:
+        return []
+    unit = rng.step if rng is not None and rng.step > 0 else 0.1
+    if count is None:
+        most = math.floor(duration / spacing + _EPS) - 1
+        count = max(1, min(math.ceil(abs(end - start) / unit - _EPS), most))
+    return [
+        Step(
+            round(duration * k / (count + 1), 3),
+            kind,
+            snap(start + (end - start) * k / count, rng),
+        )
+        for k in range(1, count + 1)
+    ]
 
 
 def _add_lead_cues(phases: list[Phase]) -> list[Phase]:
