@@ -368,6 +368,47 @@ def test_every_bound_is_refused(data: Any, text: str) -> None:
     assert err.key
 
 
+HALF_SQUAT: dict[str, Any] = {"direction": "backward", "speed": 1.5, "posture": "half_squat"}
+
+
+@pytest.mark.parametrize(
+    ("segment", "path", "reason", "key"),
+    [
+        (
+            HALF_SQUAT | {"duration": 60.5},
+            "segments[1].segments[0].duration",
+            "60.5 s is longer than the 60.0 s a half_squat segment may last",
+            "half_squat_too_long",
+        ),
+        (
+            HALF_SQUAT | {"distance": 20},
+            "segments[1].segments[0].distance",
+            "a half_squat segment is given by duration only",
+            "half_squat_distance",
+        ),
+        (
+            HALF_SQUAT | {"duration": 30, "distance": 20},
+            "segments[1].segments[0]",
+            "give exactly one of duration and distance",
+            "duration_or_distance",
+        ),
+    ],
+    ids=["longer than 60 s", "by distance", "both"],
+)
+def test_half_squat_refused_in_a_repeat(
+    segment: dict[str, Any], path: str, reason: str, key: str
+) -> None:
+    """Rule 5 holds inside repeat blocks, with the path of the segment."""
+    err = error_of(with_segment(("segments", 1, "segments", 0), segment))
+    assert (err.path, err.reason, err.key) == (path, reason, key)
+
+
+def test_half_squat_of_60_s_accepted() -> None:
+    """A half_squat segment of exactly 60 s is allowed."""
+    data = programme(segments=[HALF_SQUAT | {"duration": 60}])
+    assert Programme.from_dict(data).expanded()[0][0].duration == 60
+
+
 def test_error_fields() -> None:
     """ProgrammeError carries path, reason and key separately."""
     err = error_of(with_segment(("segments", 1, "segments", 0, "speed"), 9.0))
