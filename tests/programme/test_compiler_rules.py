@@ -9,6 +9,7 @@ import pytest
 from custom_components.treadreverse.programme.compiler import compile_programme
 from custom_components.treadreverse.programme.options import EngineOptions, TurnMode
 from custom_components.treadreverse.programme.schema import (
+    Posture,
     Programme,
     ProgrammeError,
     Repeat,
@@ -209,3 +210,33 @@ def test_segment_count_checked_without_the_schema(times: int) -> None:
         compile_programme(programme, EngineOptions(), CAPS)
     assert info.value.key == "too_many_segments"
     assert info.value.reason == (f"{times} segments once repeats are expanded, 1-500 allowed")
+
+
+# Rule 5: a half_squat segment lasts at most 60 s and is given by duration only.
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "reason", "key"),
+    [
+        (
+            {"duration": 90.0},
+            "segments[0].duration",
+            "90.0 s is longer than the 60.0 s a half_squat segment may last",
+            "half_squat_too_long",
+        ),
+        (
+            {"distance": 20.0},
+            "segments[0].distance",
+            "a half_squat segment is given by duration only",
+            "half_squat_distance",
+        ),
+    ],
+)
+def test_half_squat_checked_without_the_schema(
+    fields: dict[str, float], path: str, reason: str, key: str
+) -> None:
+    """A half_squat segment built in code, not through the schema, is held to rule 5."""
+    squat = Segment(SegmentDirection.BACKWARD, 1.5, posture=Posture.HALF_SQUAT, **fields)
+    with pytest.raises(ProgrammeError) as info:
+        compile_programme(Programme("T", (squat,)), EngineOptions(), CAPS)
+    assert (info.value.path, info.value.reason, info.value.key) == (path, reason, key)
