@@ -25,6 +25,7 @@ from .schema import (
     Segment,
     SegmentDirection,
     fmt,
+    half_squat_problem,
 )
 
 STAGGER_S = 3.0  # s at least between any speed raise and any incline raise (rule 4)
@@ -302,6 +303,10 @@ class _Compiler:
 
     def interval(self, index: int, count: int, segment: Segment, path: str) -> Interval:
         """Check a segment against the options and machine and describe it."""
+        if segment.posture is Posture.HALF_SQUAT and (
+            problem := half_squat_problem(segment.duration, segment.distance)
+        ):  # a model built without the schema (rule 5)
+            raise ProgrammeError(f"{path}.{problem.path}", problem.reason, problem.key)
         speed = self.speed_for(segment.speed, f"{path}.speed", segment.direction)
         if segment.ramp_to and segment.ramp_to.speed is not None:
             self.ramp_end[index + 1] = self.speed_for(

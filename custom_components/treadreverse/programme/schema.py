@@ -316,21 +316,28 @@ def _exactly_one_of_duration_distance(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def half_squat_problem(duration: float | None, distance: float | None) -> ProgrammeError | None:
+    """Return what breaks rule 5 in a half-squat segment (path relative to it), if anything."""
+    if distance is not None:
+        return ProgrammeError(
+            "distance", "a half_squat segment is given by duration only", "half_squat_distance"
+        )
+    if duration is not None and duration > HALF_SQUAT_MAX_S:
+        return ProgrammeError(
+            "duration",
+            f"{fmt(duration)} s is longer than the {fmt(HALF_SQUAT_MAX_S)} s a "
+            "half_squat segment may last",
+            "half_squat_too_long",
+        )
+    return None
+
+
 def _half_squat(value: dict[str, Any]) -> dict[str, Any]:
     """Hold half-squat segments to rule 5: duration only, at most 60 s."""
     if value.get("posture") != Posture.HALF_SQUAT:
         return value
-    if "distance" in value:
-        raise _invalid(
-            "half_squat_distance", "a half_squat segment is given by duration only", ["distance"]
-        )
-    if value["duration"] > HALF_SQUAT_MAX_S:
-        raise _invalid(
-            "half_squat_too_long",
-            f"{fmt(value['duration'])} s is longer than the {fmt(HALF_SQUAT_MAX_S)} s a "
-            "half_squat segment may last",
-            ["duration"],
-        )
+    if problem := half_squat_problem(value.get("duration"), value.get("distance")):
+        raise _invalid(problem.key, problem.reason, [problem.path])
     return value
 
 
