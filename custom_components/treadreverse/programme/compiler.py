@@ -1,4 +1,4 @@
-"""Compile a programme into a timeline of phases and steps (safety rules 1, 3, 4, 5, 8)."""
+"""Compile a programme into a timeline of phases and steps (safety rules 1-5 and 8)."""
 
 from __future__ import annotations
 
