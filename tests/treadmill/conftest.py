@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from custom_components.treadreverse.treadmill.base import (
 )
 from custom_components.treadreverse.treadmill.clock import ManualClock, settle
 from custom_components.treadreverse.treadmill.simulator import (
+    REALISTIC_LATENCY,
     SimulatedTreadmill,
     SimulatorConfig,
     create_simulated_treadmill,
@@ -41,10 +42,16 @@ class Recorder:
         self.events.clear()
 
 
+_CLOCKS: list[ManualClock] = []  # the current test's clock, for `run`
+
+
 @pytest.fixture
-def clock() -> ManualClock:
+def clock() -> Iterator[ManualClock]:
     """Return virtual time."""
-    return ManualClock()
+    manual = ManualClock()
+    _CLOCKS.append(manual)
+    yield manual
+    _CLOCKS.remove(manual)
 
 
 type Factory = Callable[..., Awaitable[tuple[SimulatedTreadmill, Recorder]]]
@@ -58,6 +65,7 @@ async def simulated(clock: ManualClock) -> AsyncIterator[Factory]:
     async def make(
         *, keep_connected: bool = True, **config: Any
     ) -> tuple[SimulatedTreadmill, Recorder]:
+        config.setdefault("latency", REALISTIC_LATENCY)  # every reply comes late
         treadmill = create_simulated_treadmill(
             clock, SimulatorConfig(**config), keep_connected=keep_connected
         )
@@ -74,10 +82,20 @@ async def simulated(clock: ManualClock) -> AsyncIterator[Factory]:
     await settle(50)
 
 
+REPLY_TIME = 0.5  # s of virtual time `run` lets pass for the simulator's replies
+
+
 async def run[T](coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command and let every notification it causes arrive."""
+    """Run a command and let every reply it causes arrive (the simulator has latency).
+
+    Virtual time moves on in 10 ms steps until the command is done, at most REPLY_TIME.
+    """
     task = asyncio.ensure_future(coro)
     await settle(100)
+    waited = 0.0
+    while not task.done() and _CLOCKS and waited < REPLY_TIME:
+        await _CLOCKS[-1].advance(0.01)
+        waited += 0.01
     assert task.done(), "the command is still waiting"
     return task.result()
 

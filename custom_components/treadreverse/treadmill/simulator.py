@@ -3,15 +3,21 @@
 The peripheral models a belt that ramps at a motor's rate, an incline motor, distance,
 elevation, energy (ACSM walking/running equations), steps and heart rate, notified at
 1 Hz on the injected clock. A fake bleak client carries the bytes, so FtmsTreadmill runs
-unchanged against it. Faults can be injected (link drops, rejected op codes, lost or
-late indications, garbled packets, console actions, safety key, control taken back).
+unchanged against it. Every reply to a write (the Control Point indication, then the
+status it causes) arrives after `latency` (REALISTIC_LATENCY in the treadmill tests).
+Faults can be injected (link drops, rejected op codes, lost, late or reordered replies,
+late statuses, garbled packets, console actions, safety key, control taken back, a
+frozen or reset distance counter).
+
+Like a real console, the machine keeps one stored target speed: a set speed while paused
+or stopped only stores it, and a start (ours or the console's) runs the belt up to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -36,6 +42,10 @@ from .ftms import (
 
 WALK_RUN_THRESHOLD = 8.0  # km/h where ACSM switches from walking to running
 RESTING_HEART_RATE = 70.0
+# s before each reply to a write on a realistic link. Not the default: Home Assistant's
+# point-in-time tracker never fires under a frozen test clock, so callers opt in.
+REALISTIC_LATENCY = 0.05
+REORDER_HOLD = 1.0  # s a held reply waits for the next write's replies before it goes anyway
 SPEED_RANGE = Range(0.5, 12.0, 0.1)
 INCLINE_RANGE = Range(0.0, 12.0, 0.5)
 
@@ -58,6 +68,7 @@ class SimulatorConfig:
     optional_characteristics: bool = True  # ranges, status, training status
     replay_status: bool = True  # replay the last status on subscription, as machines do
     echo_status: bool = True  # confirm Control Point changes with a status (not all firmware does)
+    latency: float = 0.0  # s before each reply to a write (indication, then status)
 
 
 class BeltState(StrEnum):
@@ -76,6 +87,11 @@ class _Faults:
     lost: dict[int, int]  # opcode -> indications still to lose
     delays: dict[int, float]  # opcode -> s before the indication
     garbled: int = 0  # Treadmill Data notifications still to garble
+    status_delays: dict[int, float] = field(default_factory=dict)  # status code -> extra s
+    reorder: bool = False  # hold the next write's replies until the following write's went
+
+
+type _Reply = tuple[str, bytes, float]  # characteristic, bytes, seconds after the write
 
 
 class _Characteristic:
@@ -190,6 +206,9 @@ class SimulatedFtmsPeripheral:
         self.target_time: int | None = None
         self._reset_session()
         self._faults = _Faults({}, {}, {})
+        self._held: list[_Reply] = []  # replies held back by a reorder fault
+        self._cancel_held: Cancel | None = None
+        self.distance_frozen = False  # the distance counter does not advance
         self._client: SimulatedBleakClient | None = None
         self._last_status: bytes | None = None
         self._last_tick: datetime | None = None
@@ -299,12 +318,10 @@ class SimulatedFtmsPeripheral:
         try:
             request = ftms.decode_request(data)
         except FtmsDecodeError:
-            self._respond(data[0] if data else 0, ResultCode.NOT_SUPPORTED)
+            self._reply(data[0] if data else 0, ResultCode.NOT_SUPPORTED, None)
             return
         result, status = self._rejected(request.opcode) or self._apply(request)
-        self._respond(request.opcode, result)
-        if status is not None and self.config.echo_status:
-            self._send_status(status)
+        self._reply(request.opcode, result, status)
 
     def _notify(self, uuid: str, data: bytes) -> None:
         """Send a notification or indication to the connected client, if any."""
@@ -419,31 +436,68 @@ class SimulatedFtmsPeripheral:
         if state is BeltState.STOPPED:
             self._session_over = True
 
-    def _respond(self, opcode: int, result: ResultCode) -> None:
-        """Send the Control Point indication, unless a fault loses or delays it."""
-        data = ftms.encode_response(ControlResponse(opcode, result))
+    def _reply(self, opcode: int, result: ResultCode, status: MachineStatus | None) -> None:
+        """Send the indication, then the status the request caused, after the latency.
+
+        Faults may lose or delay the indication, delay the status, or hold both back
+        until the next write's replies went out first (reordered).
+        """
+        latency = self.config.latency
+        replies: list[_Reply] = []
         lost = self._faults.lost.get(opcode, 0)
         if lost:
             self._faults.lost[opcode] = lost - 1
+        else:
+            delay = self._faults.delays.get(opcode, latency)
+            replies.append((ftms.CONTROL_POINT, _response(opcode, result), delay))
+        if status is not None and self.config.echo_status:
+            delay = latency + self._faults.status_delays.get(status.code, 0.0)
+            replies.append((ftms.MACHINE_STATUS, ftms.encode_machine_status(status), delay))
+        if self._faults.reorder and not self._held:
+            self._faults.reorder = False
+            self._held = replies
+            self._cancel_held = call_later(self._clock, REORDER_HOLD, self._release_held)
             return
-        delay = self._faults.delays.get(opcode)
-        if delay is None:
-            self._notify(ftms.CONTROL_POINT, data)
-            return
+        for reply in replies:
+            self._send_later(*reply)
+        self._release_held()
+
+    def _release_held(self) -> None:
+        """Send the replies a reorder fault held back (after whatever went before)."""
+        held, self._held = self._held, []
+        if self._cancel_held is not None:
+            self._cancel_held()
+            self._cancel_held = None
+        for uuid, data, _delay in held:
+            self._send_later(uuid, data, self.config.latency)
+
+    def _send_later(self, uuid: str, data: bytes, delay: float) -> None:
+        """Send a reply after a delay, on this link only."""
         client = self._client
 
-        def send_late() -> None:
-            if client is not None and client is self._client:
-                client.notify(ftms.CONTROL_POINT, data)
+        def send() -> None:
+            if client is None or client is not self._client:
+                return  # the link went down meanwhile: the reply is lost with it
+            if uuid == ftms.MACHINE_STATUS:
+                self._send_status_bytes(data)
+            else:
+                client.notify(uuid, data)
 
-        call_later(self._clock, delay, send_late)
+        if delay <= 0:
+            send()
+        else:
+            call_later(self._clock, delay, send)
 
     def _send_status(self, status: MachineStatus) -> None:
-        """Notify a Fitness Machine Status and remember it for the next replay."""
+        """Notify a Fitness Machine Status now."""
+        self._send_status_bytes(ftms.encode_machine_status(status))
+
+    def _send_status_bytes(self, data: bytes) -> None:
+        """Notify an encoded status and remember it for the next replay."""
         if ftms.MACHINE_STATUS not in self._characteristics():
             return
-        self._last_status = ftms.encode_machine_status(status)
-        self._notify(ftms.MACHINE_STATUS, self._last_status)
+        self._last_status = data
+        self._notify(ftms.MACHINE_STATUS, data)
 
     # ------------------------------------------------------------ physics
 
@@ -484,7 +538,8 @@ class SimulatedFtmsPeripheral:
         self.incline = _approach(self.incline, self.target_incline, config.incline_rate * seconds)
         mean_speed = (before + self.belt_speed) / 2
         metres = mean_speed / 3.6 * seconds
-        self.distance += metres
+        if not self.distance_frozen:
+            self.distance += metres
         self.elevation_gain += metres * max(self.incline, 0.0) / 100
         if self.state is BeltState.RUNNING:
             self.elapsed += seconds
@@ -576,9 +631,31 @@ class SimulatedFtmsPeripheral:
         """Send the next Treadmill Data notification(s) as undecodable bytes."""
         self._faults.garbled = times
 
+    def delay_status(self, code: int, seconds: float) -> None:
+        """Send the statuses with this code that a write causes `seconds` later than usual."""
+        self._faults.status_delays[code] = seconds
+
+    def reorder_next_replies(self) -> None:
+        """Hold the next write's replies back until the following write's replies went.
+
+        They go anyway after REORDER_HOLD s when no other write comes.
+        """
+        self._faults.reorder = True
+
+    def freeze_distance(self, on: bool) -> None:
+        """Freeze the distance counter (it stops advancing while the belt runs), or thaw it."""
+        self._integrate()
+        self.distance_frozen = on
+
+    def reset_distance(self) -> None:
+        """Reset the distance counter to 0 mid-session, as some consoles do."""
+        self._integrate()
+        self.distance = 0.0
+
     def clear_faults(self) -> None:
-        """Forget every injected fault."""
+        """Forget every injected fault (a held reply still goes out)."""
         self._faults = _Faults({}, {}, {})
+        self.distance_frozen = False
 
     def safety_key(self) -> None:
         """Pull the safety key: the belt stops dead and the session ends."""
@@ -650,6 +727,11 @@ def create_simulated_treadmill(
     """Build a simulated treadmill; `.simulator` is the peripheral (faults, belt truth)."""
     simulator = SimulatedFtmsPeripheral(clock, config)
     return SimulatedTreadmill(clock, simulator, name, keep_connected=keep_connected)
+
+
+def _response(opcode: int, result: ResultCode) -> bytes:
+    """Encode a Control Point indication."""
+    return ftms.encode_response(ControlResponse(opcode, result))
 
 
 def _approach(value: float, goal: float, step: float) -> float:
