@@ -11,10 +11,10 @@ from custom_components.treadreverse.treadmill.base import (
     MachineEventType,
 )
 from custom_components.treadreverse.treadmill.clock import ManualClock
-from custom_components.treadreverse.treadmill.ftms import ControlOpcode
+from custom_components.treadreverse.treadmill.ftms import ControlOpcode, ResultCode
 from custom_components.treadreverse.treadmill.simulator import BeltState
 
-from .conftest import Factory, start_task
+from .conftest import Factory, run, start_task
 
 E = MachineEventType
 CONTROL = ftms.request_control()
@@ -41,3 +41,52 @@ async def test_stop_while_requesting_control(simulated: Factory, clock: ManualCl
     await clock.advance(10)
     assert sim.writes == [CONTROL, ftms.stop()]
     assert not sim.belt_running
+
+
+async def test_commands_after_a_stop_follow_it(simulated: Factory, clock: ManualClock) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    sim.delay_indication(ControlOpcode.REQUEST_CONTROL, 1.0)
+    stop = start_task(treadmill.stop())
+    await clock.advance(0.01)
+    later = start_task(treadmill.set_speed(2.0))
+    await clock.advance(2)
+    stop.result()
+    later.result()
+    # Submitted after the stop: written after it, on the control the stop asked for.
+    assert sim.writes == [CONTROL, ftms.stop(), ftms.set_target_speed(2.0)]
+    assert not sim.belt_running
+
+
+async def test_commands_share_a_control_request_in_flight(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    treadmill, recorder = await simulated()
+    sim = treadmill.simulator
+    await run(treadmill.pause())
+    sim.delay_indication(ControlOpcode.REQUEST_CONTROL, 1.0)
+    sim.drop_link()
+    sim.writes.clear()
+    await clock.advance(3.01)  # reconnected; control re-requested, its answer pending
+    assert treadmill.connected
+    speed = start_task(treadmill.set_speed(2.0))
+    await clock.advance(2)
+    speed.result()
+    assert sim.writes == [CONTROL, ftms.set_target_speed(2.0)]
+    assert recorder.types()[-1] == E.CONNECTED
+
+
+async def test_shared_control_request_refused(simulated: Factory, clock: ManualClock) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await run(treadmill.pause())
+    sim.delay_indication(ControlOpcode.REQUEST_CONTROL, 1.0)
+    sim.reject_opcode(ControlOpcode.REQUEST_CONTROL, ResultCode.OPERATION_FAILED, times=1)
+    sim.drop_link()
+    await clock.advance(3.01)
+    speed = start_task(treadmill.set_speed(2.0))
+    await clock.advance(2)
+    with pytest.raises(CommandError) as err:
+        speed.result()
+    assert err.value.command == "set_speed"
+    assert err.value.failure is CommandFailure.OPERATION_FAILED

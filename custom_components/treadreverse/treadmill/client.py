@@ -2,11 +2,15 @@
 
 Queue policy: Control Point writes run one at a time, each waiting for its indication.
 `stop` jumps the queue: it is written at once, even while another command still waits
-for its indication, and every command still queued behind it is dropped with
-CommandFailure.SUPERSEDED (a start queued before a stop must never run after it).
-Commands submitted after the stop run normally. A lost link fails every pending
-command with CommandFailure.DISCONNECTED at once; a reconnect only re-requests control
-(when we held it) and never re-sends a speed, incline or start: nothing moves.
+for its indication. Nothing submitted before a stop is ever written after it: every
+command still queued, or taken from the queue but not yet written (e.g. waiting for
+control), fails with CommandFailure.SUPERSEDED; a stop epoch is checked right before
+each write. A stop never waits for a control request already in flight: the machine
+carries requests out in order, so the stop is written right behind it. Commands
+submitted after the stop run normally, once the stop has been written and answered.
+A lost link fails every pending command with CommandFailure.DISCONNECTED at once; a
+reconnect only re-requests control (when we held it) and never re-sends a speed,
+incline or start: nothing moves.
 
 Status policy: the first Machine Status within 1 s of subscribing is the machine's
 replay of an old one and is skipped (except a safety key: a needless pause beats a hidden
@@ -146,6 +150,7 @@ class _Command:
     payload: bytes
     echo: MachineStatus | None
     future: asyncio.Future[None]
+    epoch: int  # the stop epoch it was submitted in
 
 
 @dataclass(slots=True)
@@ -258,6 +263,9 @@ class FtmsTreadmill(Treadmill):
         self._reconnector: asyncio.Task[None] | None = None
         self._echoes: list[_Echo] = []
         self._session = _Session()
+        self._stop_epoch = 0  # bumped by every stop: older commands are never written
+        self._stops: set[asyncio.Future[None]] = set()  # stops not answered yet
+        self._control_request: asyncio.Future[None] | None = None  # in flight, shared
 
     # ------------------------------------------------------------ connection
 
@@ -588,10 +596,17 @@ class FtmsTreadmill(Treadmill):
     async def stop(self) -> None:
         """Stop the belt at once: drop the queue and write ahead of any stuck command."""
         self._require_link("stop")
+        self._stop_epoch += 1
         self._drop_queue(CommandFailure.SUPERSEDED)
-        await self._ensure_control("stop", priority=True)
-        echo = self._expect(MachineStatus(MachineStatusCode.STOPPED_OR_PAUSED, ftms.STOP))
-        await self._exchange("stop", ftms.stop(), echo, priority=True)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._stops.add(done)
+        try:
+            await self._ensure_control("stop", priority=True)
+            echo = self._expect(MachineStatus(MachineStatusCode.STOPPED_OR_PAUSED, ftms.STOP))
+            await self._exchange("stop", ftms.stop(), echo, priority=True)
+        finally:
+            self._stops.discard(done)
+            _succeed(done)
 
     def _checked(
         self,
@@ -622,7 +637,7 @@ class FtmsTreadmill(Treadmill):
         """Queue a command and wait until the machine confirmed it."""
         self._require_link(name)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Command(name, payload, echo, future))
+        self._queue.append(_Command(name, payload, echo, future, self._stop_epoch))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._run_queue())
         await future
@@ -634,9 +649,11 @@ class FtmsTreadmill(Treadmill):
             if command.future.done():
                 continue  # the caller gave up (cancelled): do not send it
             try:
+                await self._after_stops()
+                self._check_epoch(command.name, command.epoch)
                 await self._ensure_control(command.name)
                 echo = self._expect(command.echo) if command.echo else None
-                await self._exchange(command.name, command.payload, echo)
+                await self._exchange(command.name, command.payload, echo, epoch=command.epoch)
             except CommandError as err:
                 _fail(command.future, err)
             else:
@@ -648,15 +665,55 @@ class FtmsTreadmill(Treadmill):
             command = self._queue.popleft()
             _fail(command.future, CommandError(command.name, failure))
 
+    async def _after_stops(self) -> None:
+        """Wait until every stop submitted so far has been written and answered."""
+        while self._stops:
+            await asyncio.shield(next(iter(self._stops)))
+
+    def _check_epoch(self, name: str, epoch: int | None) -> None:
+        """Refuse to write a command submitted before the latest stop."""
+        if epoch is not None and epoch != self._stop_epoch:
+            raise CommandError(name, CommandFailure.SUPERSEDED)
+
     async def _ensure_control(self, name: str, *, priority: bool = False) -> None:
-        """Request control unless we hold it."""
+        """Request control unless we hold it; share a request already in flight.
+
+        A stop (priority) does not wait for a request in flight: the machine carries
+        requests out in order, so the stop written behind it finds control granted.
+        """
         if self._has_control:
             return
-        await self._exchange(name, ftms.request_control(), None, priority=priority)
-        self._has_control = True
+        pending = self._control_request
+        if pending is not None:
+            if priority:
+                return
+            try:
+                await asyncio.shield(pending)
+            except CommandError as err:
+                raise CommandError(name, err.failure) from err
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieve)
+        self._control_request = future
+        try:
+            await self._exchange(name, ftms.request_control(), None, priority=priority)
+            self._has_control = True
+            _succeed(future)
+        except CommandError as err:
+            _fail(future, err)
+            raise
+        finally:
+            self._control_request = None
+            _fail(future, CommandError(name, CommandFailure.OPERATION_FAILED))  # cancelled
 
     async def _exchange(
-        self, name: str, payload: bytes, echo: _Echo | None, *, priority: bool = False
+        self,
+        name: str,
+        payload: bytes,
+        echo: _Echo | None,
+        *,
+        priority: bool = False,
+        epoch: int | None = None,
     ) -> None:
         """Write one request and wait for its indication; raise CommandError on failure."""
         client = self._client
@@ -668,7 +725,9 @@ class FtmsTreadmill(Treadmill):
         session.waiters.append(waiter)
         try:
             response = await wait_for(
-                self._clock, self._write_and_wait(client, name, payload, future), self._timeout
+                self._clock,
+                self._write_and_wait(client, name, payload, future, epoch),
+                self._timeout,
             )
         except TimeoutError:
             raise CommandError(name, CommandFailure.TIMEOUT) from None
@@ -687,8 +746,10 @@ class FtmsTreadmill(Treadmill):
         name: str,
         payload: bytes,
         future: asyncio.Future[ControlResponse],
+        epoch: int | None,
     ) -> ControlResponse:
-        """Write with response, then wait for the indication."""
+        """Check the stop epoch, write with response, then wait for the indication."""
+        self._check_epoch(name, epoch)
         try:
             await client.write_gatt_char(ftms.CONTROL_POINT, payload, response=True)
         except _LINK_ERRORS as err:
@@ -741,6 +802,12 @@ def _fail[T](future: asyncio.Future[T], error: CommandError) -> None:
     """Fail a future unless it is already done."""
     if not future.done():
         future.set_exception(error)
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Mark a shared future's exception as seen, so an unawaited one logs nothing."""
+    if not future.cancelled():
+        future.exception()
 
 
 async def _quietly_disconnect(client: BleakClientLike) -> None:
