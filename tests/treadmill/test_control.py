@@ -90,3 +90,22 @@ async def test_shared_control_request_refused(simulated: Factory, clock: ManualC
         speed.result()
     assert err.value.command == "set_speed"
     assert err.value.failure is CommandFailure.OPERATION_FAILED
+
+
+@pytest.mark.parametrize(
+    ("command", "payload", "state"),
+    [("stop", ftms.stop(), BeltState.STOPPED), ("pause", ftms.pause(), BeltState.PAUSED)],
+)
+async def test_refused_stop_or_pause_requests_control_and_retries(
+    simulated: Factory, clock: ManualClock, command: str, payload: bytes, state: BeltState
+) -> None:
+    # Finding 20: the machine dropped our control without a word; the stop is refused.
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await run(treadmill.start())
+    await clock.advance(3)
+    sim.has_control = False
+    sim.writes.clear()
+    await run(getattr(treadmill, command)())
+    assert sim.writes == [payload, CONTROL, payload]
+    assert sim.state is state
