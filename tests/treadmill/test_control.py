@@ -109,3 +109,29 @@ async def test_refused_stop_or_pause_requests_control_and_retries(
     await run(getattr(treadmill, command)())
     assert sim.writes == [payload, CONTROL, payload]
     assert sim.state is state
+
+
+async def test_stop_refused_twice_raises(simulated: Factory, clock: ManualClock) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await run(treadmill.start())
+    sim.reject_opcode(ControlOpcode.STOP_OR_PAUSE, ResultCode.CONTROL_NOT_PERMITTED)
+    sim.writes.clear()
+    with pytest.raises(CommandError) as err:
+        await run(treadmill.stop())
+    assert err.value.failure is CommandFailure.CONTROL_NOT_PERMITTED
+    # Asked for control once and retried once: no loop.
+    assert sim.writes == [ftms.stop(), CONTROL, ftms.stop()]
+
+
+async def test_refused_start_is_not_retried(simulated: Factory, clock: ManualClock) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await run(treadmill.pause())
+    sim.has_control = False
+    sim.writes.clear()
+    with pytest.raises(CommandError) as err:
+        await run(treadmill.start())
+    assert err.value.failure is CommandFailure.CONTROL_NOT_PERMITTED
+    assert sim.writes == [ftms.start_or_resume()]
+    assert not sim.belt_running

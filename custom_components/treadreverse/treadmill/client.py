@@ -52,6 +52,7 @@ from .base import (
 )
 from .clock import Clock, sleep_until, wait_for
 from .ftms import (
+    ControlOpcode,
     ControlResponse,
     FtmsDecodeError,
     FtmsEncodeError,
@@ -539,6 +540,10 @@ class FtmsTreadmill(Treadmill):
         self._echoes.append(entry)
         return entry
 
+    def _expect_opt(self, echo: MachineStatus | None) -> _Echo | None:
+        """Expect a command's confirming status, when it has one."""
+        return self._expect(echo) if echo is not None else None
+
     def _is_echo(self, status: MachineStatus) -> bool:
         """Consume and return whether a status merely confirms our own command."""
         now = self._clock.now()
@@ -600,10 +605,9 @@ class FtmsTreadmill(Treadmill):
         self._drop_queue(CommandFailure.SUPERSEDED)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._stops.add(done)
+        echo = MachineStatus(MachineStatusCode.STOPPED_OR_PAUSED, ftms.STOP)
         try:
-            await self._ensure_control("stop", priority=True)
-            echo = self._expect(MachineStatus(MachineStatusCode.STOPPED_OR_PAUSED, ftms.STOP))
-            await self._exchange("stop", ftms.stop(), echo, priority=True)
+            await self._send("stop", ftms.stop(), echo, priority=True)
         finally:
             self._stops.discard(done)
             _succeed(done)
@@ -650,14 +654,42 @@ class FtmsTreadmill(Treadmill):
                 continue  # the caller gave up (cancelled): do not send it
             try:
                 await self._after_stops()
-                self._check_epoch(command.name, command.epoch)
-                await self._ensure_control(command.name)
-                echo = self._expect(command.echo) if command.echo else None
-                await self._exchange(command.name, command.payload, echo, epoch=command.epoch)
+                await self._send(command.name, command.payload, command.echo, command.epoch)
             except CommandError as err:
                 _fail(command.future, err)
             else:
                 _succeed(command.future)
+
+    async def _send(
+        self,
+        name: str,
+        payload: bytes,
+        echo: MachineStatus | None,
+        epoch: int | None = None,
+        *,
+        priority: bool = False,
+    ) -> None:
+        """Write a command once we hold control and wait for its answer.
+
+        A stop or pause refused with "control not permitted" (the machine dropped our
+        control without a word) requests control and is sent once more: control may be
+        asked again to stop or pause, always.
+        """
+        self._check_epoch(name, epoch)
+        await self._ensure_control(name, priority=priority)
+        try:
+            await self._exchange(
+                name, payload, self._expect_opt(echo), priority=priority, epoch=epoch
+            )
+        except CommandError as err:
+            halts = payload[0] == ControlOpcode.STOP_OR_PAUSE
+            if not halts or err.failure is not CommandFailure.CONTROL_NOT_PERMITTED:
+                raise
+            _LOGGER.info("%s: %s refused without control: requesting it again", self.name, name)
+            await self._ensure_control(name, priority=priority, join=True)
+            await self._exchange(
+                name, payload, self._expect_opt(echo), priority=priority, epoch=epoch
+            )
 
     def _drop_queue(self, failure: CommandFailure) -> None:
         """Fail every command that is still queued."""
@@ -675,17 +707,20 @@ class FtmsTreadmill(Treadmill):
         if epoch is not None and epoch != self._stop_epoch:
             raise CommandError(name, CommandFailure.SUPERSEDED)
 
-    async def _ensure_control(self, name: str, *, priority: bool = False) -> None:
+    async def _ensure_control(
+        self, name: str, *, priority: bool = False, join: bool = False
+    ) -> None:
         """Request control unless we hold it; share a request already in flight.
 
-        A stop (priority) does not wait for a request in flight: the machine carries
-        requests out in order, so the stop written behind it finds control granted.
+        A stop (priority) does not wait for a request in flight unless told to `join`:
+        the machine carries requests out in order, so the stop written behind it finds
+        control granted.
         """
         if self._has_control:
             return
         pending = self._control_request
         if pending is not None:
-            if priority:
+            if priority and not join:
                 return
             try:
                 await asyncio.shield(pending)
