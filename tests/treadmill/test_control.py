@@ -135,3 +135,26 @@ async def test_refused_start_is_not_retried(simulated: Factory, clock: ManualClo
     assert err.value.failure is CommandFailure.CONTROL_NOT_PERMITTED
     assert sim.writes == [ftms.start_or_resume()]
     assert not sim.belt_running
+
+
+@pytest.mark.parametrize("how", ["control_lost", "reset"])
+async def test_control_taken_back_is_not_taken_again(
+    simulated: Factory, clock: ManualClock, how: str
+) -> None:
+    # Finding 17: after the treadmill takes control back, only a stop or pause asks again.
+    treadmill, recorder = await simulated()
+    sim = treadmill.simulator
+    await run(treadmill.start())
+    await clock.advance(3)
+    if how == "reset":
+        sim.written(ftms.CONTROL_POINT, ftms.reset())  # another central resets the machine
+    else:
+        sim.take_control_back()
+    await clock.advance(0.1)
+    assert recorder.types()[-1] == E.CONTROL_LOST
+    sim.writes.clear()
+    for command in (treadmill.set_speed(3.0), treadmill.set_incline(1.0), treadmill.start()):
+        with pytest.raises(CommandError) as err:
+            await run(command)
+        assert err.value.failure is CommandFailure.CONTROL_NOT_PERMITTED
+    assert sim.writes == []
