@@ -158,3 +158,111 @@ async def test_control_taken_back_is_not_taken_again(
             await run(command)
         assert err.value.failure is CommandFailure.CONTROL_NOT_PERMITTED
     assert sim.writes == []
+
+
+async def test_after_control_taken_back_stop_and_pause_still_ask(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await clock.advance(1.5)  # past the window of the replayed status
+    await run(treadmill.start())
+    assert not treadmill.control_taken_back
+    sim.take_control_back()
+    await clock.advance(0.1)
+    assert treadmill.control_taken_back
+    sim.writes.clear()
+    await run(treadmill.pause())
+    assert sim.writes == [CONTROL, ftms.pause()]
+    assert sim.state is BeltState.PAUSED
+    sim.take_control_back()
+    await clock.advance(0.1)
+    await run(treadmill.stop())
+    assert sim.writes == [CONTROL, ftms.pause(), CONTROL, ftms.stop()]
+    assert sim.state is BeltState.STOPPED
+    # Holding control again for the stop does not end the taken-back state.
+    assert treadmill.control_taken_back
+    with pytest.raises(CommandError) as err:
+        await run(treadmill.set_speed(2.0))
+    assert err.value.failure is CommandFailure.CONTROL_NOT_PERMITTED
+
+
+async def test_request_control_ends_the_taken_back_state(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await clock.advance(1.5)  # past the window of the replayed status
+    await run(treadmill.start())
+    sim.take_control_back()
+    await clock.advance(0.1)
+    sim.writes.clear()
+    sim.reject_opcode(ControlOpcode.REQUEST_CONTROL, ResultCode.CONTROL_NOT_PERMITTED, times=1)
+    with pytest.raises(CommandError) as err:
+        await run(treadmill.request_control())
+    assert err.value.failure is CommandFailure.CONTROL_NOT_PERMITTED
+    assert treadmill.control_taken_back  # refused: still the console's
+    await run(treadmill.request_control())
+    assert not treadmill.control_taken_back
+    await run(treadmill.set_speed(2.0))
+    assert sim.writes == [CONTROL, CONTROL, ftms.set_target_speed(2.0)]
+    # Asked explicitly even while we hold control.
+    await run(treadmill.request_control())
+    assert sim.writes[-1] == CONTROL
+
+
+async def test_control_taken_back_while_a_command_is_queued(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await clock.advance(1.5)  # past the window of the replayed status
+    await run(treadmill.start())
+    sim.delay_indication(ControlOpcode.SET_TARGET_SPEED, 1.0)
+    first = start_task(treadmill.set_speed(2.0))
+    queued = start_task(treadmill.set_incline(1.0))
+    await clock.advance(0.5)
+    sim.take_control_back()
+    await clock.advance(2)
+    first.result()  # written before control was taken back
+    with pytest.raises(CommandError) as err:
+        queued.result()
+    assert err.value.failure is CommandFailure.CONTROL_NOT_PERMITTED
+    assert ftms.set_target_inclination(1.0) not in sim.writes
+
+
+async def test_no_control_request_on_reconnect_after_control_taken_back(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    treadmill, recorder = await simulated()
+    sim = treadmill.simulator
+    await clock.advance(1.5)  # past the window of the replayed status
+    await run(treadmill.start())
+    sim.take_control_back()
+    await clock.advance(0.1)
+    await run(treadmill.pause())  # control asked again to pause: we hold it now
+    sim.writes.clear()
+    sim.drop_link()
+    await clock.advance(3.5)
+    assert recorder.types()[-1] == E.CONNECTED
+    assert sim.writes == []
+    assert treadmill.control_taken_back
+
+
+async def test_stale_control_lost_is_not_taken_back(simulated: Factory, clock: ManualClock) -> None:
+    treadmill, recorder = await simulated()
+    sim = treadmill.simulator
+    await clock.advance(1.5)  # past the window of the replayed status
+    await run(treadmill.start())
+    sim.take_control_back()
+    await clock.advance(0.1)
+    await run(treadmill.request_control())
+    await treadmill.disconnect()
+    recorder.clear()
+    await treadmill.connect()  # the machine replays its last status: "control lost"
+    await clock.advance(2)
+    assert recorder.types() == [E.CONNECTED]
+    assert not treadmill.control_taken_back
+    sim.writes.clear()
+    await run(treadmill.set_speed(2.0))
+    assert sim.writes == [CONTROL, ftms.set_target_speed(2.0)]

@@ -441,3 +441,18 @@ async def test_wait_for_outer_cancel(clock: ManualClock) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_manual_treadmill_has_no_control_to_ask_for() -> None:
+    treadmill = ManualTreadmill()
+    assert not treadmill.control_taken_back
+    await treadmill.request_control()
+    assert not treadmill.control_taken_back
+
+
+async def test_request_control_without_link(simulated: Factory) -> None:
+    treadmill, _ = await simulated()
+    await treadmill.disconnect()
+    with pytest.raises(CommandError) as err:
+        await treadmill.request_control()
+    assert err.value.failure is CommandFailure.DISCONNECTED

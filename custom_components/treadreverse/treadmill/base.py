@@ -142,6 +142,22 @@ class Treadmill(ABC):
     def connected(self) -> bool:
         """Return whether the link is up (always True for a manual treadmill)."""
 
+    @property
+    def control_taken_back(self) -> bool:
+        """Return whether the treadmill took control back (then only stop or pause ask again).
+
+        Always False for treadmills without remote control.
+        """
+        return False
+
+    async def request_control(self) -> None:
+        """Ask the treadmill for control again, e.g. when a person starts a new programme.
+
+        This ends the "control taken back" state. Treadmills without remote control (the
+        manual kind) have nothing to ask for: nothing happens.
+        """
+        return
+
     @abstractmethod
     async def connect(self) -> None:
         """Connect (or keep connecting in the background); raise TreadmillConnectionError."""

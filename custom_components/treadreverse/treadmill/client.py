@@ -190,6 +190,8 @@ _RESULT_FAILURES: dict[int, CommandFailure] = {
 }
 
 
+_CONTROL_LOST = (MachineStatusCode.CONTROL_PERMISSION_LOST, MachineStatusCode.RESET)
+
 _SIMPLE_EVENTS: dict[int, MachineEventType] = {
     MachineStatusCode.STOPPED_BY_SAFETY_KEY: MachineEventType.SAFETY_KEY,
     MachineStatusCode.STARTED_OR_RESUMED: MachineEventType.STARTED,
@@ -267,6 +269,7 @@ class FtmsTreadmill(Treadmill):
         self._stop_epoch = 0  # bumped by every stop: older commands are never written
         self._stops: set[asyncio.Future[None]] = set()  # stops not answered yet
         self._control_request: asyncio.Future[None] | None = None  # in flight, shared
+        self._taken_back = False  # the treadmill took control back (rule 10)
 
     # ------------------------------------------------------------ connection
 
@@ -279,6 +282,11 @@ class FtmsTreadmill(Treadmill):
     def connected(self) -> bool:
         """Return whether the link is up."""
         return self._client is not None and self._client.is_connected
+
+    @property
+    def control_taken_back(self) -> bool:
+        """Return whether the treadmill took control back and nobody asked for it since."""
+        return self._taken_back
 
     async def connect(self) -> None:
         """Connect once; on failure keep trying in the background when keep_connected."""
@@ -428,8 +436,11 @@ class FtmsTreadmill(Treadmill):
         return self._wanted and not self.connected
 
     async def _after_reconnect(self) -> None:
-        """Re-request control when we held it; nothing else is sent: nothing moves."""
-        if self._had_control:
+        """Re-request control when we held it; nothing else is sent: nothing moves.
+
+        Not once the treadmill took control back: then only a stop or pause asks again.
+        """
+        if self._had_control and not self._taken_back:
             try:
                 await self._ensure_control("reconnect")
             except CommandError as err:
@@ -482,7 +493,8 @@ class FtmsTreadmill(Treadmill):
         except FtmsDecodeError as err:
             _LOGGER.debug("%s: bad machine status: %s", self.name, err)
             return
-        if status.code in (MachineStatusCode.CONTROL_PERMISSION_LOST, MachineStatusCode.RESET):
+        control_lost = status.code in _CONTROL_LOST
+        if control_lost:
             # Even when stale: one needless control request costs less than a refused stop.
             self._has_control = False
         if self._is_echo(status):
@@ -496,6 +508,10 @@ class FtmsTreadmill(Treadmill):
             # Machines replay their last status on subscription: it is old news. A safety
             # key is reported all the same: a needless pause beats a hidden emergency.
             return
+        if control_lost:
+            # The treadmill took control back: from now on control is asked again only
+            # to stop or pause, until a person starts again (request_control).
+            self._taken_back = True
         event = _status_event(status)
         if event is None:
             return
@@ -598,6 +614,13 @@ class FtmsTreadmill(Treadmill):
         echo = MachineStatus(MachineStatusCode.TARGET_INCLINE_CHANGED, incline)
         await self._submit("set_incline", payload, echo)
 
+    async def request_control(self) -> None:
+        """Ask for control now (a person starts again) and end the taken-back state."""
+        self._require_link("request_control")
+        self._has_control = False  # ask even when we believe we hold it
+        await self._ensure_control("request_control", join=True)
+        self._taken_back = False
+
     async def stop(self) -> None:
         """Stop the belt at once: drop the queue and write ahead of any stuck command."""
         self._require_link("stop")
@@ -676,13 +699,16 @@ class FtmsTreadmill(Treadmill):
         asked again to stop or pause, always.
         """
         self._check_epoch(name, epoch)
+        halts = payload[0] == ControlOpcode.STOP_OR_PAUSE
+        if self._taken_back and not halts:
+            # The console has control: only a stop or pause may ask for it again.
+            raise CommandError(name, CommandFailure.CONTROL_NOT_PERMITTED)
         await self._ensure_control(name, priority=priority)
         try:
             await self._exchange(
                 name, payload, self._expect_opt(echo), priority=priority, epoch=epoch
             )
         except CommandError as err:
-            halts = payload[0] == ControlOpcode.STOP_OR_PAUSE
             if not halts or err.failure is not CommandFailure.CONTROL_NOT_PERMITTED:
                 raise
             _LOGGER.info("%s: %s refused without control: requesting it again", self.name, name)
