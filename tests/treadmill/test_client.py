@@ -379,8 +379,9 @@ async def test_reconnect_without_motion(simulated: Factory, clock: ManualClock) 
     assert sim.writes == [CONTROL]
     assert not sim.belt_running
     assert sim.state is BeltState.PAUSED
-    # The stale "paused" status replayed on subscription was not published again.
-    assert recorder.types()[-2:] == [E.DISCONNECTED, E.CONNECTED]
+    # The "paused" status replayed on subscription is reported again (a needless pause
+    # beats a hidden one); nothing else is.
+    assert recorder.types()[-3:] == [E.DISCONNECTED, E.PAUSED, E.CONNECTED]
     await run(treadmill.start())
     assert sim.writes == [CONTROL, ftms.start_or_resume()]
 
@@ -553,14 +554,14 @@ async def test_multi_packet_records_are_merged(simulated: Factory, clock: Manual
 async def test_stale_status_replay_is_skipped(simulated: Factory, clock: ManualClock) -> None:
     treadmill, recorder = await simulated()
     sim = treadmill.simulator
-    sim.console_start()
     sim.console_pause()
+    sim.console_start()
     await clock.advance(1)
     await treadmill.disconnect()
     recorder.clear()
     await treadmill.connect()
     await clock.advance(2)
-    assert recorder.types() == [E.CONNECTED]
+    assert recorder.types() == [E.CONNECTED]  # the replayed "started" is old news
     sim.console_start()
     await clock.advance(0)
     assert recorder.types() == [E.CONNECTED, E.STARTED]

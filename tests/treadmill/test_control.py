@@ -244,7 +244,7 @@ async def test_no_control_request_on_reconnect_after_control_taken_back(
     sim.writes.clear()
     sim.drop_link()
     await clock.advance(3.5)
-    assert recorder.types()[-1] == E.CONNECTED
+    assert recorder.types()[-2:] == [E.CONNECTED, E.PAUSED]  # the pause, replayed
     assert sim.writes == []
     assert treadmill.control_taken_back
 

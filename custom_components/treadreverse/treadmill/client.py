@@ -13,8 +13,8 @@ reconnect only re-requests control (when we held it) and never re-sends a speed,
 incline or start: nothing moves.
 
 Status policy: the first Machine Status within 1 s of subscribing is the machine's
-replay of an old one and is skipped (except a safety key: a needless pause beats a hidden
-emergency). A status that confirms our own command within 5 s (same code, same target
+replay of an old one and is skipped, except a stop, pause or safety key: it may be a
+person's, and a needless pause beats a hidden emergency. A status that confirms our own command within 5 s (same code, same target
 within half a machine step) is not a console event and is not published; once a console
 event is published, no pending confirmation is expected any more.
 
@@ -191,6 +191,11 @@ _RESULT_FAILURES: dict[int, CommandFailure] = {
 
 
 _CONTROL_LOST = (MachineStatusCode.CONTROL_PERMISSION_LOST, MachineStatusCode.RESET)
+
+_REPORTED_WHEN_STALE = (
+    MachineStatusCode.STOPPED_BY_SAFETY_KEY,
+    MachineStatusCode.STOPPED_OR_PAUSED,
+)
 
 _SIMPLE_EVENTS: dict[int, MachineEventType] = {
     MachineStatusCode.STOPPED_BY_SAFETY_KEY: MachineEventType.SAFETY_KEY,
@@ -503,10 +508,11 @@ class FtmsTreadmill(Treadmill):
         if (
             stale_until is not None
             and self._clock.now() <= stale_until
-            and status.code != MachineStatusCode.STOPPED_BY_SAFETY_KEY
+            and status.code not in _REPORTED_WHEN_STALE
         ):
-            # Machines replay their last status on subscription: it is old news. A safety
-            # key is reported all the same: a needless pause beats a hidden emergency.
+            # Machines replay their last status on subscription: it is old news. A stop,
+            # pause or safety key is reported all the same: it may be a person's, and a
+            # needless pause beats a hidden emergency.
             return
         if control_lost:
             # The treadmill took control back: from now on control is asked again only
