@@ -14,9 +14,10 @@ incline or start: nothing moves.
 
 Status policy: the first Machine Status within 1 s of subscribing is the machine's
 replay of an old one and is skipped, except a stop, pause or safety key: it may be a
-person's, and a needless pause beats a hidden emergency. A status that confirms our own command within 5 s (same code, same target
-within half a machine step) is not a console event and is not published; once a console
-event is published, no pending confirmation is expected any more.
+person's, and a needless pause beats a hidden emergency. A status that confirms our own
+command within 5 s (same code, same target within half a machine step) is not a console
+event and is not published; once a console event is published, no pending confirmation
+is expected any more.
 
 Connection policy: `connect()` makes one attempt. When it fails and keep_connected is
 set, attempts continue in the background (+3/+10/+30/+60 s, then every 60 s). A link
