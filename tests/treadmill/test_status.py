@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 
 from custom_components.treadreverse.treadmill.base import MachineEvent, MachineEventType
+from custom_components.treadreverse.treadmill.client import ECHO_WINDOW
 from custom_components.treadreverse.treadmill.clock import ManualClock, settle
-from custom_components.treadreverse.treadmill.simulator import create_simulated_treadmill
+from custom_components.treadreverse.treadmill.ftms import MachineStatusCode
+from custom_components.treadreverse.treadmill.simulator import (
+    SimulatedTreadmill,
+    create_simulated_treadmill,
+)
 
-from .conftest import Factory, Recorder
+from .conftest import Factory, Recorder, run
+
+ECHO_LIFETIME = 30.0  # s an unconfirmed command of a kind the machine confirms is expected
 
 E = MachineEventType
 
@@ -46,3 +53,83 @@ async def test_replayed_stop_or_pause_is_reported_again(
     await treadmill.connect()
     await clock.advance(2)
     assert recorder.events == [MachineEvent(E.CONNECTED), MachineEvent(E.PAUSED)]
+
+
+async def _learn_echoes(treadmill: SimulatedTreadmill, clock: ManualClock) -> None:
+    """Start and pause once: the machine shows it confirms starts and pauses."""
+    await clock.advance(1.5)  # past the replay window
+    await run(treadmill.start())
+    await run(treadmill.pause())
+
+
+async def test_our_late_start_status_is_not_a_console_start(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    # A console that counts down before the belt moves confirms the start late.
+    treadmill, recorder = await simulated()
+    await _learn_echoes(treadmill, clock)
+    treadmill.simulator.delay_status(MachineStatusCode.STARTED_OR_RESUMED, 6.0)
+    await run(treadmill.start())
+    await clock.advance(8)
+    assert recorder.types() == [E.CONNECTED]
+
+
+async def test_our_start_status_after_our_pause_status(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    treadmill, recorder = await simulated()
+    await _learn_echoes(treadmill, clock)
+    treadmill.simulator.delay_status(MachineStatusCode.STARTED_OR_RESUMED, 1.0)
+    await run(treadmill.start())
+    await run(treadmill.pause())
+    await clock.advance(2)
+    assert recorder.types() == [E.CONNECTED]
+
+
+async def test_our_start_status_after_a_console_pause(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    # The person pauses during the countdown; our start's status comes after theirs.
+    treadmill, recorder = await simulated()
+    sim = treadmill.simulator
+    await _learn_echoes(treadmill, clock)
+    sim.delay_status(MachineStatusCode.STARTED_OR_RESUMED, 1.0)
+    await run(treadmill.start())
+    sim.console_pause()
+    await clock.advance(2)
+    assert recorder.types() == [E.CONNECTED, E.PAUSED]
+    # The person's own start after that is theirs, and reported.
+    sim.console_start()
+    await clock.advance(0.1)
+    assert recorder.types() == [E.CONNECTED, E.PAUSED, E.STARTED]
+
+
+async def test_console_start_after_our_start_status_went_missing(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    # Even on a machine that confirms starts, an unconfirmed start is expected for 30 s at most.
+    treadmill, recorder = await simulated()
+    sim = treadmill.simulator
+    await _learn_echoes(treadmill, clock)
+    sim.delay_status(MachineStatusCode.STARTED_OR_RESUMED, 100.0)  # as good as lost
+    await run(treadmill.start())
+    await run(treadmill.pause())
+    await clock.advance(ECHO_LIFETIME)
+    sim.console_start()
+    await clock.advance(0.1)
+    assert recorder.types() == [E.CONNECTED, E.STARTED]
+
+
+async def test_console_start_on_firmware_without_echoes(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    # A machine that never confirmed a start: ours is expected for the 5 s window only.
+    treadmill, recorder = await simulated(echo_status=False)
+    sim = treadmill.simulator
+    await clock.advance(1.5)
+    await run(treadmill.start())
+    await run(treadmill.pause())
+    await clock.advance(ECHO_WINDOW + 0.5)
+    sim.console_start()
+    await clock.advance(0.1)
+    assert recorder.types() == [E.CONNECTED, E.STARTED]
