@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.treadreverse.treadmill.base import MachineEvent, MachineEventType
-from custom_components.treadreverse.treadmill.client import ECHO_WINDOW
+from custom_components.treadreverse.treadmill.client import ECHO_LIFETIME, ECHO_WINDOW
 from custom_components.treadreverse.treadmill.clock import ManualClock, settle
 from custom_components.treadreverse.treadmill.ftms import MachineStatusCode
 from custom_components.treadreverse.treadmill.simulator import (
@@ -14,8 +14,6 @@ from custom_components.treadreverse.treadmill.simulator import (
 )
 
 from .conftest import Factory, Recorder, run
-
-ECHO_LIFETIME = 30.0  # s an unconfirmed command of a kind the machine confirms is expected
 
 E = MachineEventType
 
@@ -132,4 +130,17 @@ async def test_console_start_on_firmware_without_echoes(
     await clock.advance(ECHO_WINDOW + 0.5)
     sim.console_start()
     await clock.advance(0.1)
+    assert recorder.types() == [E.CONNECTED, E.STARTED]
+
+
+async def test_first_start_confirmed_late_is_taken_for_the_person(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    # The known limit: with no start confirmed yet, a status after 5 s cannot be told
+    # from the person's own start, and a console action is never hidden for longer.
+    treadmill, recorder = await simulated()
+    await clock.advance(1.5)
+    treadmill.simulator.delay_status(MachineStatusCode.STARTED_OR_RESUMED, 6.0)
+    await run(treadmill.start())
+    await clock.advance(8)
     assert recorder.types() == [E.CONNECTED, E.STARTED]

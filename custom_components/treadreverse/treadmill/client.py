@@ -14,10 +14,16 @@ incline or start: nothing moves.
 
 Status policy: the first Machine Status within 1 s of subscribing is the machine's
 replay of an old one and is skipped, except a stop, pause or safety key: it may be a
-person's, and a needless pause beats a hidden emergency. A status that confirms our own
-command within 5 s (same code, same target within half a machine step) is not a console
-event and is not published; once a console event is published, no pending confirmation
-is expected any more.
+person's, and a needless pause beats a hidden emergency.
+
+Echo policy: a status that confirms our own command (same code, same target within half
+a machine step) is not a console event and is not published. It is expected for 5 s
+(ECHO_WINDOW), or for 30 s (ECHO_LIFETIME) when the machine confirmed that kind of
+command with a status before: such a machine will confirm it, only late (a console that
+counts down before the belt moves confirms the start late, after a pause or a console
+action). A published console event ends every expectation, except one younger than 5 s
+of a kind the machine confirms. Known limit: the very first start of a session whose
+confirmation comes after 5 s, or after a console action, is taken for a console start.
 
 Connection policy: `connect()` makes one attempt. When it fails and keep_connected is
 set, attempts continue in the background (+3/+10/+30/+60 s, then every 60 s). A link
@@ -74,6 +80,7 @@ BACKOFF = (3.0, 10.0, 30.0, 60.0)  # s between reconnection attempts; the last r
 COMMAND_TIMEOUT = 5.0  # s for a write and its indication
 STALE_STATUS_WINDOW = 1.0  # s after subscribing in which the first status is a replay
 ECHO_WINDOW = 5.0  # s in which a status may confirm our own command
+ECHO_LIFETIME = 30.0  # s, instead, for a kind of status the machine did confirm before
 
 _RECORD_FIELDS = tuple(f.name for f in fields(TreadmillData))
 _LINK_ERRORS = (BleakError, TimeoutError, OSError, EOFError)
@@ -171,7 +178,7 @@ class _Echo:
 
     code: int
     value: float | None
-    until: datetime
+    since: datetime
 
 
 @dataclass(slots=True)
@@ -271,6 +278,7 @@ class FtmsTreadmill(Treadmill):
         self._worker: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
         self._echoes: list[_Echo] = []
+        self._echoed: set[int] = set()  # status codes the machine confirmed our commands with
         self._session = _Session()
         self._stop_epoch = 0  # bumped by every stop: older commands are never written
         self._stops: set[asyncio.Future[None]] = set()  # stops not answered yet
@@ -523,8 +531,14 @@ class FtmsTreadmill(Treadmill):
         if event is None:
             return
         # The person has taken over: from now on the machine's statuses are theirs, so no
-        # status (e.g. a start after their stop) may pass for the echo of an older command.
-        self._echoes.clear()
+        # status (e.g. a start after their stop) may pass for the echo of an older command;
+        # except a recent one of a kind this machine confirms: its confirmation is on the way.
+        now = self._clock.now()
+        self._echoes = [
+            echo
+            for echo in self._echoes
+            if echo.code in self._echoed and now - echo.since <= _seconds(ECHO_WINDOW)
+        ]
         self._publish_event(event)
 
     def _on_response(self, link: int, _sender: object, data: bytearray) -> None:
@@ -559,7 +573,7 @@ class FtmsTreadmill(Treadmill):
 
     def _expect(self, echo: MachineStatus) -> _Echo:
         """Remember that the machine will confirm our command with this status."""
-        entry = _Echo(echo.code, echo.value, self._clock.now() + _seconds(ECHO_WINDOW))
+        entry = _Echo(echo.code, echo.value, self._clock.now())
         self._echoes.append(entry)
         return entry
 
@@ -570,7 +584,7 @@ class FtmsTreadmill(Treadmill):
     def _is_echo(self, status: MachineStatus) -> bool:
         """Consume and return whether a status merely confirms our own command."""
         now = self._clock.now()
-        self._echoes = [echo for echo in self._echoes if echo.until >= now]
+        self._echoes = [echo for echo in self._echoes if now - echo.since <= self._lifetime(echo)]
         tolerance = self._echo_tolerance(status.code)
         for echo in self._echoes:
             if echo.code != status.code:
@@ -581,8 +595,19 @@ class FtmsTreadmill(Treadmill):
                 matches = abs(echo.value - status.value) <= tolerance
             if matches:
                 self._echoes.remove(echo)
+                self._echoed.add(echo.code)
                 return True
         return False
+
+    def _lifetime(self, echo: _Echo) -> timedelta:
+        """Return how long a status may still confirm our command.
+
+        A kind of status this machine confirmed before will come (a console that counts
+        down confirms a start late): it is expected for ECHO_LIFETIME. Another may never
+        come (not all firmware confirms): only for ECHO_WINDOW, so that it cannot hide
+        a person's action for long.
+        """
+        return _seconds(ECHO_LIFETIME if echo.code in self._echoed else ECHO_WINDOW)
 
     def _echo_tolerance(self, code: int) -> float:
         """Return how far a confirmed target may be from ours (machines round to steps)."""
