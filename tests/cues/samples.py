@@ -85,6 +85,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 "console_pause",
                 "disconnected",
                 "wait_at_turn",
+                "no_speaker",
             )
         ),
         {},
@@ -115,6 +116,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             )
         ),
         {"reason": "something_new"},
+        # Home Assistant cannot move the belt (advisory mode or remote control off).
+        *({"reason": reason, "advisory": True} for reason in ("shutdown", "restart", "unload")),
+        {"reason": "user", "advisory": True},
+        {"reason": "shutdown", "advisory": False},
     ],
     CueType.WAITING_FOR_PERSON: [{"timeout_s": 600}, {}],
     CueType.COUNTDOWN: [{"seconds": 10}, {}],
@@ -136,6 +141,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {"turn_speed": 1.0, "turn_mode": "slow", "advisory": True},
         {"turn_mode": "slow", "advisory": True},
         {"turn_mode": "pause", "advisory": True},
+        {"turn_speed": 0.0, "turn_mode": "pause", "advisory": True},  # pause-and-wait
     ],
     CueType.TURN_NOW: [
         *({"to": "backward", "handrails": handrails} for handrails in ("both", "one", "none")),
@@ -159,6 +165,9 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     CueType.STOP_UNREACHABLE: [{}],
     CueType.SAFETY_KEY: [{}],
     CueType.WAIT_AT_TURN: [{"to": "backward"}, {"to": "forward"}, {}],
+    CueType.STOP_THE_BELT: [{}],
+    CueType.START_ON_CONSOLE: [{}],
+    CueType.DISTANCE_ESTIMATED: [{}],
     CueType.SUMMARY: [
         {**SUMMARY_DATA, "final": False},
         {**SUMMARY_DATA, "distance_m": 0.0},

@@ -272,6 +272,158 @@ def test_pause_at_a_turn_is_said_by_the_wait_cue_alone() -> None:
     )
 
 
+# What the person hears when they, not Home Assistant, must move the belt.
+HANDS_ON: dict[str, dict[str, str]] = {
+    "en": {
+        CueType.STOP_THE_BELT: "Stop the belt now.",
+        CueType.START_ON_CONSOLE: "Start the belt on the treadmill when you are ready.",
+        CueType.DISTANCE_ESTIMATED: (
+            "The treadmill stopped counting distance; I'll time this part instead."
+        ),
+        "no_speaker": (
+            "No speaker is working, so I won't start the belt. "
+            "Start it on the treadmill when you are ready."
+        ),
+        "shutdown": (
+            "Home Assistant is stopping this programme. "
+            "Slow down and stop the belt; hold the handrails."
+        ),
+        "pause_at_turn": "Pause the belt to turn.",
+    },
+    "de": {
+        CueType.STOP_THE_BELT: "Halte das Band jetzt an.",
+        CueType.START_ON_CONSOLE: "Drück Start am Laufband, wenn du bereit bist.",
+        CueType.DISTANCE_ESTIMATED: (
+            "Das Laufband zählt keine Strecke mehr, "
+            "deshalb richte ich mich bei diesem Abschnitt nach der Zeit."
+        ),
+        "no_speaker": (
+            "Kein Lautsprecher funktioniert, deshalb starte ich das Band nicht. "
+            "Drück Start am Laufband, wenn du bereit bist."
+        ),
+        "shutdown": (
+            "Home Assistant beendet dieses Programm. Verringere die Geschwindigkeit "
+            "und halte das Band an; halt dich an den Haltegriffen fest."
+        ),
+        "pause_at_turn": "Halte das Band zum Umdrehen an.",
+    },
+    "fr": {
+        CueType.STOP_THE_BELT: "Arrêtez le tapis maintenant.",
+        CueType.START_ON_CONSOLE: "Quand vous voulez, démarrez le tapis depuis sa console.",
+        CueType.DISTANCE_ESTIMATED: (
+            "Le tapis ne compte plus la distance ; je chronomètre donc cette partie."
+        ),
+        "no_speaker": (
+            "Aucun haut-parleur ne fonctionne, je ne démarre donc pas le tapis. "
+            "Quand vous voulez, démarrez-le depuis sa console."
+        ),
+        "shutdown": (
+            "Home Assistant arrête ce programme. "
+            "Ralentissez puis arrêtez le tapis ; tenez les barres d'appui."
+        ),
+        "pause_at_turn": "Mettez le tapis en pause pour le demi-tour.",
+    },
+    "es": {
+        CueType.STOP_THE_BELT: "Detén la cinta ahora.",
+        CueType.START_ON_CONSOLE: "Cuando quieras, pon en marcha la cinta desde su consola.",
+        CueType.DISTANCE_ESTIMATED: (
+            "La cinta ha dejado de contar la distancia, así que cronometraré esta parte."
+        ),
+        "no_speaker": (
+            "No funciona ningún altavoz, así que no pondré en marcha la cinta. "
+            "Cuando quieras, ponla en marcha desde su consola."
+        ),
+        "shutdown": (
+            "Home Assistant detiene este programa. "
+            "Baja la velocidad y detén la cinta; agárrate a los pasamanos."
+        ),
+        "pause_at_turn": "Pausa la cinta para darte la vuelta.",
+    },
+    "nl": {
+        CueType.STOP_THE_BELT: "Zet de band nu stil.",
+        CueType.START_ON_CONSOLE: "Druk op start op de loopband zodra je klaar bent.",
+        CueType.DISTANCE_ESTIMATED: (
+            "De loopband telt geen afstand meer, dus voor dit deel ga ik op de tijd af."
+        ),
+        "no_speaker": (
+            "Er werkt geen luidspreker, dus ik start de band niet. "
+            "Druk op start op de loopband zodra je klaar bent."
+        ),
+        "shutdown": (
+            "Home Assistant stopt dit programma. "
+            "Verlaag de snelheid en zet de band stil; houd de leuningen vast."
+        ),
+        "pause_at_turn": "Pauzeer de band om te draaien.",
+    },
+}
+
+
+def test_hands_on_texts_cover_every_language() -> None:
+    assert set(HANDS_ON) == set(SUPPORTED_LANGUAGES)
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize(
+    "kind", [CueType.STOP_THE_BELT, CueType.START_ON_CONSOLE, CueType.DISTANCE_ESTIMATED]
+)
+def test_hands_on_cues(language: str, kind: CueType) -> None:
+    expected = Phrase(HANDS_ON[language][kind], language)
+    assert BOOKS[language].render_event(kind, {}) == expected
+    assert BOOKS[language].render_event(kind, {"unexpected": 1}) == expected
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_no_speaker_pause_says_to_start_on_the_console(language: str) -> None:
+    data = {**INTERVAL_DATA, "reason": "no_speaker"}
+    assert BOOKS[language].render_event(EventType.PROGRAMME_PAUSED, data) == Phrase(
+        HANDS_ON[language]["no_speaker"], language
+    )
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("reason", ["shutdown", "restart", "unload"])
+def test_advisory_shutdown_tells_the_person_to_stop_the_belt(language: str, reason: str) -> None:
+    book = BOOKS[language]
+    data = {**INTERVAL_DATA, "reason": reason}
+    advisory = book.render_event(EventType.PROGRAMME_ABORTED, {**data, "advisory": True})
+    assert advisory == Phrase(HANDS_ON[language]["shutdown"], language)
+    commanded = book.render_event(EventType.PROGRAMME_ABORTED, {**data, "advisory": False})
+    assert commanded == book.render("programme_aborted.shutdown")
+    assert commanded != advisory
+    assert book.render_event(EventType.PROGRAMME_ABORTED, data) == commanded
+    # Only exactly true counts: anything else keeps the sentence of a commanded belt.
+    odd = book.render_event(EventType.PROGRAMME_ABORTED, {**data, "advisory": "yes"})
+    assert odd == commanded
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_advisory_flag_on_a_reason_without_its_own_variant(language: str) -> None:
+    book = BOOKS[language]
+    for reason in ("user", "console_stop", "something_new"):
+        data = {"reason": reason}
+        plain = book.render_event(EventType.PROGRAMME_ABORTED, data)
+        assert book.render_event(EventType.PROGRAMME_ABORTED, {**data, "advisory": True}) == plain
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_pause_and_wait_fallback_in_advisory_mode(language: str) -> None:
+    data = {"turn_speed": 0.0, "turn_mode": "pause", "advisory": True}
+    assert BOOKS[language].render_event(CueType.SLOW_DOWN, data) == Phrase(
+        HANDS_ON[language]["pause_at_turn"], language
+    )
+
+
+def test_hands_on_cues_are_pregenerated() -> None:
+    for language in SUPPORTED_LANGUAGES:
+        phrases = BOOKS[language].fixed_phrases()
+        for name, text in HANDS_ON[language].items():
+            assert Phrase(text, language) in phrases, (language, name)
+
+
+def test_hands_on_cues_are_safety_cues() -> None:
+    assert {CueType.STOP_THE_BELT, CueType.START_ON_CONSOLE} <= SAFETY_CUES
+
+
 @pytest.mark.parametrize(
     ("language", "data", "expected"),
     [

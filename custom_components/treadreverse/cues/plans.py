@@ -186,11 +186,17 @@ def summary_values(data: Mapping[str, Any]) -> dict[str, Value]:
 
 
 def reason_keys(event: str, data: Mapping[str, Any]) -> tuple[str, ...]:
-    """Return the reason's own key, its alias's key, and the plain key."""
+    """Return the reason's own key, its alias's key, and the plain key.
+
+    With `advisory` true (Home Assistant cannot move the belt) the `.advisory` variants
+    of the reason's keys come first: they tell the person to do by hand what the plain
+    sentence says the belt does by itself.
+    """
     reason = word(data, "reason")
     alias = REASON_ALIASES.get(reason or "")
-    own = () if reason is None else (f"{event}.{reason}",)
-    return (*own, *(() if alias is None else (f"{event}.{alias}",)), event)
+    named = tuple(f"{event}.{name}" for name in (reason, alias) if name is not None)
+    advised = tuple(f"{key}.advisory" for key in named) if flag(data, "advisory") else ()
+    return (*advised, *named, event)
 
 
 def programme_name(data: Mapping[str, Any]) -> Term | None:
@@ -382,6 +388,9 @@ PLANNERS: dict[str, Planner] = {
     CueType.STOP_UNREACHABLE: _fixed(CueType.STOP_UNREACHABLE.value),
     CueType.SAFETY_KEY: _fixed(CueType.SAFETY_KEY.value),
     CueType.WAIT_AT_TURN: _keyed(CueType.WAIT_AT_TURN.value, "to", DIRECTIONS),
+    CueType.STOP_THE_BELT: _fixed(CueType.STOP_THE_BELT.value),
+    CueType.START_ON_CONSOLE: _fixed(CueType.START_ON_CONSOLE.value),
+    CueType.DISTANCE_ESTIMATED: _fixed(CueType.DISTANCE_ESTIMATED.value),
     CueType.SUMMARY: _summary,
     TEST_ANNOUNCEMENT: _test_announcement,
 }
