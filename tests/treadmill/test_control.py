@@ -266,3 +266,24 @@ async def test_stale_control_lost_is_not_taken_back(simulated: Factory, clock: M
     sim.writes.clear()
     await run(treadmill.set_speed(2.0))
     assert sim.writes == [CONTROL, ftms.set_target_speed(2.0)]
+
+
+async def test_stop_while_a_start_waits_with_replies_reordered(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    # The start's replies are held back; the stop's come first, then the start's.
+    treadmill, recorder = await simulated()
+    sim = treadmill.simulator
+    await clock.advance(1.5)
+    await run(treadmill.pause())
+    sim.reorder_next_replies()
+    start = start_task(treadmill.start())
+    await clock.advance(0.2)
+    assert not start.done()
+    await run(treadmill.stop())
+    await clock.advance(0.2)
+    start.result()  # written before the stop: it was carried out, then stopped
+    assert sim.writes[-2:] == [ftms.start_or_resume(), ftms.stop()]
+    assert sim.state is BeltState.STOPPED
+    # Both statuses were ours, whatever their order: no console event.
+    assert recorder.types() == [E.CONNECTED]

@@ -456,3 +456,14 @@ async def test_request_control_without_link(simulated: Factory) -> None:
     with pytest.raises(CommandError) as err:
         await treadmill.request_control()
     assert err.value.failure is CommandFailure.DISCONNECTED
+
+
+def test_subscribe_events_only() -> None:
+    treadmill = ManualTreadmill()
+    events: list[MachineEvent] = []
+    unsubscribe = treadmill.subscribe(on_event=events.append)
+    treadmill._publish_data(LiveData(speed=1.0))
+    treadmill._publish_event(MachineEvent(E.STARTED))
+    unsubscribe()
+    treadmill._publish_event(MachineEvent(E.PAUSED))
+    assert events == [MachineEvent(E.STARTED)]
