@@ -15,6 +15,7 @@ from custom_components.treadreverse.programme.events import (
     EventType,
     ProgrammeStatus,
 )
+from custom_components.treadreverse.programme.interlock import InterlockError
 from custom_components.treadreverse.programme.options import EngineOptions, TurnMode
 from custom_components.treadreverse.programme.schema import ProgrammeError
 from custom_components.treadreverse.programme.session import SessionOutcome, SessionRecord
@@ -33,7 +34,7 @@ async def test_full_run_of_a_builtin() -> None:
     assert rig.engine.status is S.COUNTDOWN
     assert rig.engine.snapshot().progress == 0.0
     await rig.run(10)
-    assert rig.commands()[:2] == [(10.0, "start", None), (10.0, "set_speed", 3.5)]
+    assert rig.commands()[:2] == [(10.0, "set_speed", 3.5), (10.0, "start", None)]  # rule 3
     snap = rig.engine.snapshot()
     assert snap.status is S.RUNNING
     assert (snap.interval_index, snap.interval_count, snap.interval_label) == (1, 10, "Warm-up")
@@ -105,7 +106,7 @@ async def test_wait_for_person_confirm() -> None:
     assert rig.engine.status is S.COUNTDOWN
     rig.engine.confirm_person()  # no effect outside waiting
     await rig.run(10)
-    assert rig.commands()[0] == (310.0, "start", None)
+    assert rig.commands()[:2] == [(310.0, "set_speed", 2.0), (310.0, "start", None)]
     await rig.run(400)  # the old 10-minute timeout no longer applies
     assert rig.engine.status is S.COMPLETED
     await rig.close()
@@ -144,7 +145,7 @@ async def test_pause_resume_shifts_timeline() -> None:
     await rig.engine.resume()
     assert rig.engine.status is S.COUNTDOWN
     await rig.run(10)
-    assert rig.commands()[-2:] == [(140.0, "start", None), (140.0, "set_speed", 2.0)]
+    assert rig.commands()[-2:] == [(140.0, "set_speed", 2.0), (140.0, "start", None)]
     await rig.run_until(lambda: len(rig.of(EventType.INTERVAL_STARTED)) == 2)
     assert rig.t(rig.of(EventType.INTERVAL_STARTED)[1].at) == 180.0  # 10 + 60 + 100 + 10
     await rig.engine.resume()  # no effect when running
@@ -161,7 +162,7 @@ async def test_pause_during_countdown_then_resume() -> None:
     assert rig.tm.log == []
     await rig.engine.resume()
     await rig.run(10)
-    assert rig.commands()[0] == (35.0, "start", None)
+    assert rig.commands()[:2] == [(35.0, "set_speed", 2.0), (35.0, "start", None)]
     await rig.close()
 
 
@@ -232,7 +233,7 @@ async def test_turn_pause_mode_restarts_with_countdown() -> None:
     await rig.run_until(lambda: rig.engine.direction is Direction.BACKWARD)
     assert rig.engine.status is S.COUNTDOWN
     await rig.run(10)
-    assert [c[1] for c in rig.commands()][-2:] == ["start", "set_speed"]
+    assert [c[1] for c in rig.commands()][-2:] == ["set_speed", "start"]
     await rig.close()
 
 
@@ -252,15 +253,21 @@ async def test_turn_timeout_pauses_belt() -> None:
 async def test_no_speaker_waits_at_turn() -> None:
     """Without a working speaker the turn falls back to pause-and-wait (rule 2)."""
     rig = Rig()
-    rig.speaker = False
     await rig.engine.start(programme(seg(), seg("backward")), key=None)
-    await rig.run(71)
+    await rig.run(30)
+    rig.speaker = False
+    await rig.run(41)
     assert rig.engine.status is S.PAUSED
+    assert not rig.of(CueType.WAIT_AT_TURN)  # not while the belt still runs (finding 10)
+    await rig.run_until(lambda: bool(rig.of(CueType.WAIT_AT_TURN)))
+    assert rig.events[-1].type is CueType.WAIT_AT_TURN
+    assert rig.tm.trace[-1][1][1] <= 0.05  # said with the belt at rest
     assert rig.of(CueType.WAIT_AT_TURN)[0].data == {"to": "backward"}
     assert rig.of(EventType.PROGRAMME_PAUSED)[0].data["reason"] == "wait_at_turn"
     assert rig.commands()[-1][1] == "pause"
     await rig.run(60)
     assert rig.engine.status is S.PAUSED
+    rig.speaker = True  # a speaker works again: the countdown can be heard (rule 9)
     await rig.engine.resume()
     assert rig.engine.status is S.TURNING
     await rig.run(2)  # two fresh samples of a still belt
@@ -269,7 +276,8 @@ async def test_no_speaker_waits_at_turn() -> None:
     assert rig.engine.direction is Direction.BACKWARD
     assert rig.engine.status is S.COUNTDOWN
     await rig.run(10)
-    assert rig.commands()[-2][1] == "start"
+    # Rule 3: the backward speed is set and confirmed before the belt starts.
+    assert [c[1:] for c in rig.commands()[-2:]] == [("set_speed", 2.0), ("start", None)]
     await rig.close()
 
 
@@ -366,7 +374,11 @@ async def test_remote_control_off_is_advisory() -> None:
     rig = Rig(EngineOptions(remote_control=False))
     await rig.engine.start(programme(seg(), seg("backward")), key=None)
     await rig.run_until(lambda: rig.engine.status is S.COMPLETED)
-    assert rig.tm.log == []
+    await rig.run(1)
+    # Rule 7: the one command is the completion's stop (sent whenever a link exists),
+    # and the person is told to stop the belt.
+    assert [c.name for c in rig.tm.log] == ["stop"]
+    assert rig.of(CueType.STOP_THE_BELT)
     await rig.close()
 
 
@@ -391,7 +403,8 @@ async def test_console_change_switches_to_advisory(fault: str, reason: str) -> N
     assert rig.of(CueType.ADVISORY_MODE)[0].data == {"reason": reason}
     sent = len(rig.tm.log)
     await rig.run_until(lambda: rig.engine.status is S.COMPLETED)
-    assert len(rig.tm.log) == sent
+    await rig.run(1)
+    assert [c.name for c in rig.tm.log[sent:]] == ["stop"]  # only the completion's stop
     assert rig.of(CueType.SPEED_CHANGE)[-1].data["advisory"] is True
     rig.tm.control_lost()  # no run: ignored
     await rig.close()
@@ -432,7 +445,7 @@ async def test_fault_pauses_and_nothing_moves(fault: str, reason: str) -> None:
     await rig.engine.resume()
     assert rig.engine.status is S.COUNTDOWN
     await rig.run(10)
-    assert rig.commands()[sent][1:] == ("start", None)
+    assert [c[1:] for c in rig.commands()[sent:]] == [("set_speed", 2.0), ("start", None)]
     await rig.close()
 
 
@@ -443,10 +456,13 @@ async def test_console_start_resumes_without_countdown() -> None:
     await rig.run(20)
     rig.tm.console_pause()
     await rig.run(5)
+    sent = len(rig.tm.log)
     rig.tm.console_start()
     assert rig.engine.status is S.RUNNING
     await rig.run(1)
-    assert rig.commands()[-1][1:] == ("set_speed", 2.0)
+    # The machine resumes at its stored target, which the interlock knows is 2.0.
+    assert rig.engine.interlock.stored_target == 2.0
+    assert len(rig.tm.log) == sent
     await rig.close()
 
 
@@ -491,14 +507,14 @@ async def test_command_failure_pauses_and_says_so() -> None:
     await rig.close()
 
 
-async def test_start_failure_pauses_without_pause_command() -> None:
-    """A failing start pauses the programme; the belt never moved."""
+async def test_start_failure_pauses_and_sends_a_pause() -> None:
+    """A failing start pauses the programme and the belt: its reply may be lost."""
     rig = Rig()
     rig.tm.failures["start"] = CommandFailure.CONTROL_NOT_PERMITTED
     await rig.engine.start(programme(seg()), key=None)
     await rig.run(11)
     assert rig.engine.status is S.PAUSED
-    assert [c[1] for c in rig.commands()] == ["start"]
+    assert [c[1] for c in rig.commands()] == ["set_speed", "start", "pause"]
     await rig.close()
 
 
@@ -603,8 +619,11 @@ async def test_close_leaves_no_timers_or_tasks() -> None:
 async def test_set_speed_and_incline_by_hand() -> None:
     """Manual changes keep the cap while backward and the machine's range."""
     rig = Rig()
-    await rig.engine.set_speed(6.0)  # idle, forward: allowed, never starts the belt
+    with pytest.raises(InterlockError) as refused:
+        await rig.engine.set_speed(6.0)  # idle, at rest: a raise is refused (rule 9)
+    assert refused.value.key == "belt_at_rest"
     assert rig.tm.running is False
+    assert rig.tm.log == []
     await rig.engine.start(programme(seg("backward")), key=None)
     await rig.run(20)
     assert rig.engine.speed_limit == 4.0
@@ -617,6 +636,11 @@ async def test_set_speed_and_incline_by_hand() -> None:
         "incline: 20.0 % is outside this treadmill's incline range of 0.0-15.0 %"
     )
     await rig.engine.set_speed(3.0)
+    with pytest.raises(InterlockError) as refused:
+        await rig.engine.set_incline(2.0)  # rule 4: not within 3 s of the speed raise
+    assert refused.value.key == "raise_too_soon"
+    assert "wait 3.0 s" in str(refused.value)
+    await rig.run(3)
     await rig.engine.set_incline(2.0)
     assert rig.engine.snapshot().target_speed == 3.0
     assert rig.engine.snapshot().target_incline == 2.0

@@ -317,6 +317,7 @@ def check_nothing_moves_after_fault(outcome: Outcome) -> None:
     """Rule 6/10: after a pause, abort or advisory switch, no motion until a resume."""
     blocked = False
     advisory = False
+    last_speed = 0.0  # a set_speed at or below the last one only lowers the target
     for kind, item in _events(outcome):
         if kind == "mark" and item[1] in ("resume", "console_start", "confirm"):
             blocked = False
@@ -331,8 +332,11 @@ def check_nothing_moves_after_fault(outcome: Outcome) -> None:
         elif kind == "cmd":
             if advisory:
                 assert item.name == "stop", item
-            if blocked:
+            lowering = item.name == "set_speed" and item.value <= last_speed + 1e-9
+            if blocked and not lowering:
                 assert item.name not in MOTION or _is_shutdown_slowdown(outcome, item), item
+            if item.name == "set_speed":
+                last_speed = item.value
 
 
 def _is_shutdown_slowdown(outcome: Outcome, command: Command) -> bool:
@@ -401,7 +405,8 @@ def check_countdown(outcome: Outcome) -> None:
 def check_advisory(outcome: Outcome) -> None:
     """Advisory mode (manual or remote control off) sends no command at all."""
     if not outcome.controllable:
-        assert outcome.rig.tm.log == []
+        # Rule 7: the only command is a stop (sent whenever a link exists).
+        assert {c.name for c in outcome.rig.tm.log} <= {"stop"}
         for event in outcome.rig.events:
             if event.type in (CueType.SPEED_CHANGE, CueType.INCLINE_CHANGE):
                 assert event.data["advisory"] is True

@@ -135,7 +135,10 @@ async def test_console_speed_change_is_advisory() -> None:
     assert rig.engine.advisory
     sent = len(rig.tm.log)
     await rig.run_until(lambda: rig.engine.status is S.COMPLETED)
-    assert len(rig.tm.log) == sent  # the person drives: not even a stop at the end
+    await rig.run(1)
+    # The person drives; the one command is the completion's stop (rule 7: a completed
+    # programme stops the belt whenever a link exists, advisory or not).
+    assert [c.name for c in rig.tm.log[sent:]] == ["stop"]
     await rig.close()
 
 

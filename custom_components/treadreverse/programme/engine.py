@@ -13,6 +13,7 @@ import uuid
 
 from ..treadmill.base import (
     CommandError,
+    CommandFailure,
     DataField,
     LiveData,
     MachineEvent,
@@ -35,6 +36,7 @@ from .compiler import (
     snap,
 )
 from .events import CueType, Direction, EngineEvent, EventType, ProgrammeStatus
+from .interlock import AT_REST_KMH, Interlock, InterlockError, Origin, Verb
 from .options import EngineOptions, TurnMode
 from .schema import Programme, ProgrammeError, fmt
 from .session import SegmentActual, SessionOutcome, SessionRecord
@@ -46,6 +48,7 @@ WAIT_FOR_PERSON_S = 600.0  # rule 9: give up waiting after 10 minutes
 TURN_SPEED_TOLERANCE = 0.01  # km/h: the FTMS speed resolution
 _TICKS = (3, 2, 1)
 _MAX_DISTANCE_JUMP_M = 100.0  # a bigger jump is a machine counter reset, not walking
+DISTANCE_STALL_S = 10.0  # rule 8: a distance counter still for this long is not trusted
 
 _ACTIVE = frozenset(
     {
@@ -118,6 +121,7 @@ class _Run:
     target_incline: float | None = None
     turn_slowed: bool = False
     speed_raised_at: datetime | None = None
+    incline_raised_at: datetime | None = None
     turn_samples: list[float] = field(default_factory=list)
     waiting_at_turn: bool = False
     phase_distance: float = 0.0
@@ -127,6 +131,14 @@ class _Run:
     time: dict[str, float] = field(default_factory=dict)
     meter: _SegmentMeter = field(default_factory=_SegmentMeter)
     segments: list[SegmentActual] = field(default_factory=list)
+    origin: Origin = Origin.PERSON  # who started it: the countdown's start carries it
+    wait_cue_pending: bool = False  # a pause-and-wait turn is told once the belt is at rest
+    resume_waits: bool = False  # an automation's resume waits for the person (rule 9)
+    distance_moved_at: datetime | None = None  # when the measured distance last advanced
+    distance_stalled: bool = False  # rule 8: this segment's distance is estimated
+    stall_said: bool = False
+    start_cues_said: bool = False
+    start_carried_speed: bool = False  # our start set the speed: no need to resend it
 
     @property
     def phase(self) -> Phase:
@@ -150,7 +162,7 @@ class Engine:
         *,
         speaker_check: Callable[[], bool] = lambda: True,
     ) -> None:
-        """Wire the engine to a treadmill and a clock."""
+        """Wire the engine to a treadmill, through the interlock, and a clock."""
         self._treadmill = treadmill
         self._clock = clock
         self._options = options
@@ -158,6 +170,14 @@ class Engine:
         self.status = ProgrammeStatus.IDLE
         self.direction = Direction.STOPPED
         self.advisory = False
+        # The interlock subscribes first: it knows the belt's state before we react.
+        self.interlock = Interlock(
+            treadmill,
+            clock,
+            max_backward_speed=options.max_backward_speed,
+            may_move=lambda: self.can_control,
+            advisory=lambda: self.advisory,
+        )
         self._run: _Run | None = None
         self._last_session: SessionRecord | None = None
         self._final: EngineSnapshot | None = None
@@ -165,7 +185,7 @@ class Engine:
         self._session_listeners: list[SessionListener] = []
         self._timers: list[Cancel] = []  # belong to the current phase or countdown
         self._run_timers: list[Cancel] = []  # belong to the whole run (summary, waiting)
-        self._queue: deque[tuple[str, float | None]] = deque()
+        self._queue: deque[tuple[Verb, float | None, Origin]] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = treadmill.subscribe(
@@ -187,13 +207,7 @@ class Engine:
     @property
     def speed_limit(self) -> float | None:
         """Return the highest settable speed now (the backward cap while backward or turning)."""
-        rng = self._treadmill.capabilities.speed
-        machine = rng.maximum if rng else None
-        if self.direction in (Direction.BACKWARD, Direction.TURNING):
-            return min(
-                self._options.max_backward_speed, machine or self._options.max_backward_speed
-            )
-        return machine
+        return self.interlock.speed_limit
 
     @property
     def session(self) -> SessionRecord | None:
@@ -224,6 +238,7 @@ class Engine:
         key: str | None,
         speed_scale: float = 1.0,
         wait_for_person: bool = False,
+        origin: Origin = Origin.PERSON,
     ) -> None:
         """Compile and start a programme; a ProgrammeError changes nothing."""
         if self.active:
@@ -231,69 +246,93 @@ class Engine:
         timeline = compile_programme(
             programme, self._options, self._treadmill.capabilities, speed_scale
         )
-        await self.run_timeline(timeline, key=key, wait_for_person=wait_for_person)
+        await self.run_timeline(timeline, key=key, wait_for_person=wait_for_person, origin=origin)
 
     async def run_timeline(
-        self, timeline: Timeline, *, key: str | None, wait_for_person: bool = False
+        self,
+        timeline: Timeline,
+        *,
+        key: str | None,
+        wait_for_person: bool = False,
+        origin: Origin = Origin.PERSON,
     ) -> None:
         """Run an already compiled timeline (start() compiles; benchmarks call this)."""
         if self.active:
             raise EngineBusyError("a programme is already active")
+        if origin is Origin.PERSON:
+            # A person starting anew lifts the stop latch and takes control back (rule 10).
+            self.interlock.lift_latch(origin)
+            if self.can_control:
+                await self.interlock.take_control(origin)
+        elif self.interlock.latched or origin is Origin.AUTOMATION:
+            wait_for_person = True  # rule 9: only the person at the belt starts it
         now = self._clock.now()
-        self._run = _Run(timeline, key, uuid.uuid4().hex, now, accrued_at=now)
+        self._run = _Run(timeline, key, uuid.uuid4().hex, now, accrued_at=now, origin=origin)
         self._run.last_distance = self._treadmill.data.distance
         self.advisory = not self.can_control
         self.direction = Direction.STOPPED
         self._final = None
+        self._sync_interlock()
         self._emit(EventType.PROGRAMME_STARTED)
         if self._options.summary_interval > 0:
             self._schedule_summary(1)
+        self._secure_stored_target()
         if wait_for_person:
-            self._set_status(ProgrammeStatus.WAITING)
-            self._emit(CueType.WAITING_FOR_PERSON, timeout_s=WAIT_FOR_PERSON_S)
-            self._run_timers.append(
-                self._clock.call_at(
-                    now + timedelta(seconds=WAIT_FOR_PERSON_S), lambda: self._abort("no_person")
-                )
-            )
+            self._wait_for_person()
             return
         self._start_countdown(first=True)
 
-    def confirm_person(self) -> None:
+    def confirm_person(self, origin: Origin = Origin.PERSON) -> None:
         """Confirm the person is at the treadmill: a waiting programme counts down."""
-        if self.status is not ProgrammeStatus.WAITING:
+        run = self._run
+        if run is None or self.status is not ProgrammeStatus.WAITING:
             return
+        if origin is not Origin.PERSON:
+            return  # only the person at the belt confirms (rule 9)
+        self.interlock.lift_latch(origin)
         for cancel in self._run_timers:
             cancel()
         self._run_timers.clear()
         if self._options.summary_interval > 0:
             self._schedule_summary(1)
-        self._start_countdown(first=True)
+        if run.resume_waits:
+            run.resume_waits = False
+            self._set_status(ProgrammeStatus.PAUSED)
+            self._emit(EventType.PROGRAMME_RESUMED)
+            self._continue(countdown=True)
+            return
+        self._start_countdown(first=not run.segments and not run.meter.started)
 
-    async def pause(self, reason: str = "user") -> None:
+    async def pause(self, reason: str = "user", origin: Origin = Origin.PERSON) -> None:
         """Pause the programme and the belt."""
         run = self._run
         if run is None or self.status not in _MOVING | {ProgrammeStatus.COUNTDOWN}:
             return
-        belt_was_moving = run.belt_moving
+        belt_was_moving = run.belt_moving or self.interlock.belt_moving
         self._enter_paused(reason)
         if belt_was_moving and self._may_command():
             try:
-                await self._treadmill.pause()
+                await self.interlock.pause(origin)
             except CommandError as err:
                 self._emit(CueType.COMMAND_FAILED, command="pause", reason=err.failure.value)
                 raise
 
-    async def resume(self) -> None:
+    async def resume(self, origin: Origin = Origin.PERSON) -> None:
         """Continue a paused programme; a stopped belt restarts after the countdown."""
         run = self._run
         if run is None or self.status is not ProgrammeStatus.PAUSED:
             return
+        if origin is not Origin.PERSON:
+            # Rule 9: a resume from an automation waits for the person, as a start does.
+            run.resume_waits = True
+            self._wait_for_person()
+            return
+        self.interlock.lift_latch(origin)
         self._emit(EventType.PROGRAMME_RESUMED)
         self._continue(countdown=True)
 
     async def skip(self) -> None:
-        """Move on to the next segment, never past a turn."""
+        """Move on to the next segment, never past a turn nor later than a turn announced."""
         run = self._run
         if run is None or self.status is not ProgrammeStatus.RUNNING:
             return
@@ -301,33 +340,34 @@ class Engine:
             return
         following = self._phase_after(run.phase_index)
         if following is not None and following.kind is PhaseKind.TURN:
-            # Skipping into a turn still gives the turn cue its lead time (rule 2).
-            now = self._clock.now()
-            end = now + timedelta(seconds=self._options.cue_lead_time)
-            planned = self._phase_end_at()
-            if planned is not None and planned < end:
-                end = planned
+            if run.lead_said:
+                return  # the turn comes when its cue said: never later (rule 2)
+            # Skipping into a turn still gives the turn cue its full lead time (rule 2).
+            end = self._clock.now() + timedelta(seconds=self._options.cue_lead_time)
             self._cancel_timers()
             self._schedule_end(end)
             self._say_lead_cues(end)
             return
         self._end_segment(skipped=True, at=self._clock.now())
 
-    async def stop(self, reason: str = "user") -> None:
+    async def stop(self, reason: str = "user", origin: Origin = Origin.PERSON) -> None:
         """Stop the belt at once, ahead of anything queued (rule 7), and end the programme."""
         self._drop_commands()
         self._cancel_timers()
         was_active = self.active
-        if self.can_control:
-            try:
-                await self._treadmill.stop()
-            except CommandError as err:
-                self._emit(CueType.STOP_UNREACHABLE, command="stop", reason=err.failure.value)
-                if was_active:
-                    self._finish(SessionOutcome.STOPPED, reason)
-                raise
+        capped = self.interlock.capped
+        # The timeline ends before we wait for the treadmill: nothing of it runs on.
         if was_active:
             self._finish(SessionOutcome.STOPPED, reason)
+        if not self._treadmill.capabilities.controllable:
+            if was_active:
+                self._emit(CueType.STOP_THE_BELT)  # the manual kind: the person stops it
+            return
+        try:
+            await self.interlock.stop(origin, capped=capped)
+        except CommandError as err:
+            self._emit(CueType.STOP_UNREACHABLE, command="stop", reason=err.failure.value)
+            raise
 
     async def shutdown(self, reason: str) -> None:
         """Leave safely (rule 11): announce, slow the belt, pause it, record as aborted."""
@@ -336,40 +376,42 @@ class Engine:
             return
         self._drop_commands()
         self._cancel_timers()
-        self._emit(EventType.PROGRAMME_ABORTED, reason=reason)
-        if run.belt_moving and self._may_command():
-            try:
-                if run.target_speed > run.timeline.turn_speed:
-                    await self._treadmill.set_speed(run.timeline.turn_speed)
-                await self._treadmill.pause()
-            except CommandError as err:
-                _LOGGER.warning("Could not slow and pause the belt on shutdown: %s", err)
+        moving = run.belt_moving or self.interlock.belt_moving
+        commanded = self._may_command() and moving
+        self._emit(EventType.PROGRAMME_ABORTED, reason=reason, advisory=not commanded)
+        turn_speed = run.timeline.turn_speed
         self._finish(SessionOutcome.ABORTED, reason, announce=False)
+        if not commanded:
+            return
+        try:
+            # The interlock still pauses when the slow-down fails.
+            await self.interlock.pause(Origin.SAFETY, lower_to=turn_speed)
+        except (CommandError, InterlockError) as err:
+            _LOGGER.warning("Could not pause the belt on shutdown: %s", err)
 
-    async def set_speed(self, speed: float) -> None:
-        """Set the speed by hand, held to the backward cap (rule 3); never starts the belt."""
-        limit = self.speed_limit
+    async def release(self) -> None:
+        """Let go of the link once the belt is confirmed stopped (keep_connected off)."""
+        worker = self._worker
+        if worker is not None and not worker.done():
+            await asyncio.gather(worker, return_exceptions=True)
+        await self.interlock.release()
+
+    async def set_speed(self, speed: float, origin: Origin = Origin.PERSON) -> None:
+        """Set the speed by hand through the interlock (rules 3, 4, 7, 10); never starts it."""
         self._check_manual("speed", speed, self._treadmill.capabilities.speed)
-        backward = self.direction in (Direction.BACKWARD, Direction.TURNING)
-        if backward and limit is not None and speed > limit + 1e-6:
-            raise ProgrammeError(
-                "speed",
-                f"{fmt(speed)} km/h is above the maximum backward speed of {fmt(limit)} km/h",
-                "above_backward_cap",
-            )
         value = snap(speed, self._treadmill.capabilities.speed)
+        await self.interlock.set_speed(origin, value)
         if self._run is not None:
             self._accrue()
             self._run.target_speed = value
-        await self._treadmill.set_speed(value)
 
-    async def set_incline(self, incline: float) -> None:
-        """Set the incline by hand."""
+    async def set_incline(self, incline: float, origin: Origin = Origin.PERSON) -> None:
+        """Set the incline by hand through the interlock (rule 4: never in a turn)."""
         self._check_manual("incline", incline, self._treadmill.capabilities.incline)
         value = snap(incline, self._treadmill.capabilities.incline)
+        await self.interlock.set_incline(origin, value)
         if self._run is not None:
             self._run.target_incline = value
-        await self._treadmill.set_incline(value)
 
     def snapshot(self) -> EngineSnapshot:
         """Return what the entities show now."""
@@ -421,6 +463,7 @@ class Engine:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+            self.interlock.close()
 
     # ----- events -------------------------------------------------------------------
 
@@ -449,11 +492,28 @@ class Engine:
         """Change status, accruing time first."""
         self._accrue()
         self.status = status
+        self._sync_interlock()
 
     def _set_direction(self, direction: Direction) -> None:
         """Change direction, accruing time first."""
         self._accrue()
         self.direction = direction
+        self._sync_interlock()
+
+    def _sync_interlock(self) -> None:
+        """Tell the interlock which way the person faces, or is about to (rule 3)."""
+        self.interlock.set_direction(self.direction, about_backward=self._about_backward())
+
+    def _about_backward(self) -> bool:
+        """Return whether the person is about to face backward (turn or backward start)."""
+        run = self._run
+        if run is None or self.status not in _ACTIVE:
+            return False
+        phase = run.phase
+        backward = phase.direction.value == Direction.BACKWARD.value
+        if phase.kind is PhaseKind.TURN:
+            return backward  # turning to backward, or paused in that turn
+        return backward and self.direction is Direction.STOPPED
 
     # ----- countdown and phases -----------------------------------------------------
 
@@ -461,10 +521,14 @@ class Engine:
         """Count down before the belt starts (rule 9); any stop cancels it."""
         run = self._run
         assert run is not None
+        if not self.advisory and not self._speaker_check():
+            self._wait_for_console()  # rule 9: nobody would hear the countdown
+            return
         self._set_status(ProgrammeStatus.COUNTDOWN)
         seconds = self._options.start_countdown
         self._emit(CueType.COUNTDOWN, seconds=seconds)
-        if first:
+        if first or not run.start_cues_said:
+            run.start_cues_said = True  # how to step on, before the first start only
             for step in run.timeline.start_cues:
                 self._emit(step.cue or CueType.MOUNT, **step.data)
         end = self._clock.now() + timedelta(seconds=seconds)
@@ -477,14 +541,59 @@ class Engine:
         return lambda: self._emit(CueType.COUNTDOWN_TICK, seconds=seconds)
 
     def _countdown_done(self, at: datetime) -> None:
-        """Start the belt and enter the phase the countdown was for."""
+        """Start the belt, its speed set first (rule 3), and enter the phase."""
         run = self._run
         assert run is not None
         self._timers.clear()
-        self._send("start")
+        if not self.advisory and not self._speaker_check():
+            self._wait_for_console()  # the speakers failed during the countdown
+            return
+        speed = self._start_speed()
+        self.interlock.release_start()
+        self._command(Verb.START, speed)
+        run.target_speed = speed
         run.speed_raised_at = at
         run.belt_moving = True
+        run.start_carried_speed = True
         self._enter_phase(run.phase_index, at, run.elapsed)
+
+    def _start_speed(self) -> float:
+        """Return the speed the belt starts at: the segment's, where it was."""
+        run = self._run
+        assert run is not None
+        speed = run.target_speed or (run.phase.interval.speed if run.phase.interval else 0.0)
+        for step in run.phase.steps:
+            if step.offset > run.elapsed:
+                break
+            if step.kind is StepKind.SPEED:
+                speed = step.value
+        return speed
+
+    def _wait_for_person(self) -> None:
+        """Wait until the person confirms at the treadmill; give up after 10 minutes."""
+        run = self._run
+        assert run is not None
+        self._cancel_timers()
+        self._set_status(ProgrammeStatus.WAITING)
+        self._emit(CueType.WAITING_FOR_PERSON, timeout_s=WAIT_FOR_PERSON_S)
+        for cancel in self._run_timers:
+            cancel()
+        self._run_timers.clear()
+        deadline = self._clock.now() + timedelta(seconds=WAIT_FOR_PERSON_S)
+        self._run_timers.append(self._clock.call_at(deadline, lambda: self._abort("no_person")))
+
+    def _wait_for_console(self) -> None:
+        """No working speaker: the person starts the belt on the console (rule 9)."""
+        self._cancel_timers()
+        self.interlock.withdraw_start()
+        self._set_status(ProgrammeStatus.PAUSED)
+        self._emit(CueType.START_ON_CONSOLE)
+        self._emit(EventType.PROGRAMME_PAUSED, reason="no_speaker")
+
+    def _secure_stored_target(self) -> None:
+        """Before a backward-first start, lower the machine's stored speed (rule 3)."""
+        if self.interlock.capped and self._may_command():
+            self._command(Verb.LOWER_TARGET, self._start_speed())
 
     def _continue(self, *, countdown: bool) -> None:
         """Go on from a pause: turns finish safely, segments carry on where they were."""
@@ -492,9 +601,9 @@ class Engine:
         assert run is not None
         if run.phase.kind is PhaseKind.TURN:
             run.waiting_at_turn = False
-            # A belt started again on the console is slowed again; a paused one is
-            # waited for until it is slow: only then may the person turn.
-            self._begin_turn(self._clock.now(), resumed=not run.belt_moving)
+            # The link may have dropped as the turn began, or the person restarted the
+            # belt: whatever it does, it is slowed (or paused) again before anyone turns.
+            self._begin_turn(self._clock.now(), resumed=True)
             return
         if countdown and not run.belt_moving:
             self._start_countdown()
@@ -511,20 +620,45 @@ class Engine:
         if run.phase.kind is PhaseKind.TURN:
             self._begin_turn(at)
             return
+        fresh = not run.meter.started
         self._set_status(ProgrammeStatus.RUNNING)
         self._set_direction(Direction(run.phase.direction.value))
-        if not run.meter.started:
+        if fresh:
             run.meter = _SegmentMeter(started=True)
             run.phase_distance = 0.0
             run.lead_said = False
             run.done_steps = set()
-            self._emit(EventType.INTERVAL_STARTED)
+            run.distance_stalled = False
+            run.distance_moved_at = at
         else:
             self._reapply_targets(at, elapsed)
+            self._hold_turn_for_fresh_cue()
+        self._schedule_steps(fresh)
+        if fresh:
+            self._align_incline(at)
+            self._emit(EventType.INTERVAL_STARTED)
+        self._schedule_phase_end()
+
+    def _schedule_steps(self, fresh: bool) -> None:
+        """Run the belt commands due now at once (before any listener), time the rest."""
+        run = self._run
+        assert run is not None
+        assert run.phase_start is not None
+        now = self._clock.now()
         for number, step in enumerate(run.phase.steps):
-            if number not in run.done_steps:
-                when = run.phase_start + timedelta(seconds=step.offset)
+            if number in run.done_steps:
+                continue
+            when = run.phase_start + timedelta(seconds=step.offset)
+            if fresh and when <= now and step.kind is not StepKind.CUE:
+                self._step_cb(number, step)()
+            else:
                 self._at(when, self._step_cb(number, step))
+
+    def _schedule_phase_end(self) -> None:
+        """Time the segment's end, its lead cues and its longest allowed duration."""
+        run = self._run
+        assert run is not None
+        assert run.phase_start is not None
         end = self._phase_end_at()
         if end is not None:
             self._schedule_end(end)
@@ -533,6 +667,53 @@ class Engine:
                     end - timedelta(seconds=self._options.cue_lead_time),
                     lambda: self._say_lead_cues(end),
                 )
+        longest = self._longest(run.phase)
+        if longest is not None:
+            limit = run.phase_start + timedelta(seconds=longest)
+            self._at(limit, lambda: self._end_segment(skipped=False, at=limit))
+
+    def _longest(self, phase: Phase) -> float | None:
+        """Return a distance segment's longest duration: its distance at half speed (rule 8)."""
+        if phase.distance is None:
+            return None
+        limit = getattr(phase, "max_duration", None)
+        if limit is not None:
+            return float(limit)
+        speed = phase.interval.speed if phase.interval else 0.0
+        return phase.distance / (max(speed, 0.1) / 2 / 3.6)
+
+    def _hold_turn_for_fresh_cue(self) -> None:
+        """After a pause, a turn due within the lead time is moved and announced again."""
+        run = self._run
+        assert run is not None
+        assert run.phase_start is not None
+        following = self._phase_after(run.phase_index)
+        end = self._phase_end_at()
+        if following is None or following.kind is not PhaseKind.TURN or end is None:
+            return
+        lead = self._options.cue_lead_time
+        left = (end - self._clock.now()).total_seconds()
+        if left < lead - 1e-6:
+            run.phase_start += timedelta(seconds=lead - left)
+            run.lead_said = False  # said again, a full lead time ahead (rule 2)
+
+    def _align_incline(self, at: datetime) -> None:
+        """Start a segment at its own incline, even after a skip cut the last one short."""
+        run = self._run
+        assert run is not None
+        interval = run.phase.interval
+        if interval is None or interval.incline is None:
+            return
+        if any(step.kind is StepKind.INCLINE for step in run.phase.steps):
+            return  # the segment sets its incline itself
+        current = run.target_incline
+        if current is not None and abs(current - interval.incline) < 1e-6:
+            return
+        wanted = interval.incline
+        if current is not None and wanted < current:
+            self._incline(wanted)
+        else:
+            self._at(at + timedelta(seconds=STAGGER_S), lambda: self._incline(wanted))
 
     def _reapply_targets(self, at: datetime, elapsed: float) -> None:
         """After a restart of the belt, set the speed again, then the incline (rule 4)."""
@@ -551,7 +732,10 @@ class Engine:
                 incline = step.value
                 run.done_steps.add(number)
         if speed > 0:
-            self._speed(speed)
+            # The machine resumes at its stored target: resent unless known to be it (or
+            # our own start has just set it).
+            carried, run.start_carried_speed = run.start_carried_speed, False
+            self._speed(speed, force=not carried and self.interlock.stored_target != speed)
         if incline is not None:
             run.target_incline = incline
             self._at(at + timedelta(seconds=STAGGER_S), self._reapply_incline)
@@ -561,7 +745,7 @@ class Engine:
         run = self._run
         assert run is not None
         if run.target_incline is not None:
-            self._incline(run.target_incline)
+            self._incline(run.target_incline, force=True)
 
     def _step_cb(self, number: int, step: Step) -> Callable[[], None]:
         """Return a callback running one step."""
@@ -639,18 +823,19 @@ class Engine:
 
     def _begin_turn(self, at: datetime, *, resumed: bool = False) -> None:
         """Slow (or pause) the belt; the turn is timed from when it has slowed."""
-        # resumed: the belt was paused mid-turn; wait until it is slow, with no new cue.
         run = self._run
         assert run is not None
         run.turn_slowed = False
         run.turn_samples = []
         self._set_status(ProgrammeStatus.TURNING)
         self._set_direction(Direction.TURNING)
-        if not resumed:
-            if not self._speaker_check():
-                self._wait_at_turn()
-                return
-            self._slow_down()
+        if not resumed and not self._speaker_check():
+            self._wait_at_turn()
+            return
+        if not resumed or self._belt_may_move():
+            # On a resume the link may have dropped as the turn began, or the person
+            # restarted the belt: slowed again, whatever the engine believed (finding 9).
+            self._slow_down(again=resumed)
         if self.advisory or DataField.SPEED not in self._treadmill.capabilities.fields:
             # Nothing to measure: give the person turn_duration to slow down.
             slowed_at = at + timedelta(seconds=self._options.turn_duration)
@@ -658,34 +843,54 @@ class Engine:
             return
         self._at(at + timedelta(seconds=TURN_SLOW_TIMEOUT_S), self._turn_timeout)
 
-    def _slow_down(self) -> None:
-        """Say slow down and bring the belt to turn_speed, or pause it, by turn_mode."""
+    def _belt_may_move(self) -> bool:
+        """Return whether the belt may be moving, as the engine or the interlock knows."""
+        run = self._run
+        return (run is not None and run.belt_moving) or self.interlock.belt_moving
+
+    def _slow_down(self, *, again: bool = False) -> None:
+        """Bring the belt to turn_speed, or pause it, by turn_mode; then say slow down."""
         run = self._run
         assert run is not None
         mode = self._options.turn_mode
+        if mode is TurnMode.PAUSE and self._belt_may_move():
+            self._command(Verb.PAUSE, None, Origin.SAFETY)
+            run.belt_moving = self.advisory
+        elif again or run.target_speed > run.timeline.turn_speed:
+            self._speed(run.timeline.turn_speed, force=again)
         self._emit(
             CueType.SLOW_DOWN,
             turn_speed=run.timeline.turn_speed,
             turn_mode=mode.value,
             advisory=self.advisory,
         )
-        if mode is TurnMode.PAUSE and run.belt_moving:
-            self._send("pause")
-            run.belt_moving = self.advisory
-        elif run.target_speed > run.timeline.turn_speed:
-            self._speed(run.timeline.turn_speed)
 
     def _wait_at_turn(self) -> None:
         """No speaker works: pause the belt and wait for the person (rule 2)."""
         run = self._run
         assert run is not None
-        if run.belt_moving:
-            self._send("pause")
-            run.belt_moving = False
+        moving = self._belt_may_move()
+        if moving:
+            self._command(Verb.PAUSE, None, Origin.SAFETY)
+            if self.advisory:
+                self._emit(CueType.SLOW_DOWN, turn_speed=0.0, turn_mode="pause", advisory=True)
+        run.belt_moving = False
         run.waiting_at_turn = True
         self._set_status(ProgrammeStatus.PAUSED)
-        self._emit(CueType.WAIT_AT_TURN, to=run.phase.direction.value)
         self._emit(EventType.PROGRAMME_PAUSED, reason="wait_at_turn")
+        measured = DataField.SPEED in self._treadmill.capabilities.fields
+        if moving and measured:
+            run.wait_cue_pending = True  # "turn around" only once the belt is at rest
+        else:
+            self._emit(CueType.WAIT_AT_TURN, to=run.phase.direction.value)
+
+    def _say_wait_cue_when_at_rest(self, data: LiveData) -> None:
+        """Say the pause-and-wait turn cue once the measured belt is at rest."""
+        run = self._run
+        assert run is not None
+        if run.wait_cue_pending and data.speed is not None and data.speed <= AT_REST_KMH:
+            run.wait_cue_pending = False
+            self._emit(CueType.WAIT_AT_TURN, to=run.phase.direction.value)
 
     def _turn_timeout(self) -> None:
         """Pause a belt that did not slow in time (rule 1)."""
@@ -693,7 +898,7 @@ class Engine:
         assert run is not None
         if run.turn_slowed:
             return
-        self._send("pause")
+        self._command(Verb.PAUSE, None, Origin.SAFETY)
         run.belt_moving = False
 
     def _check_turn_speed(self, data: LiveData) -> None:
@@ -703,8 +908,8 @@ class Engine:
         run = self._run
         if run is None or self.status is not ProgrammeStatus.TURNING or run.turn_slowed:
             return
-        if data.speed is None:
-            return
+        if self.advisory or data.speed is None:
+            return  # an advisory turn is timed (rule 10)
         run.turn_samples = [*run.turn_samples[-1:], data.speed]
         if len(run.turn_samples) < 2:
             return
@@ -744,7 +949,7 @@ class Engine:
         run.phase_index += 1
         run.elapsed = 0.0
         run.meter = _SegmentMeter()
-        if not run.belt_moving and not self.advisory:
+        if not self._belt_may_move() and not self.advisory:
             self._start_countdown()
             return
         self._enter_phase(run.phase_index, at)
@@ -755,37 +960,62 @@ class Engine:
         """Return whether the engine may move the belt now (not advisory, rule 10)."""
         return self.can_control and not self.advisory
 
-    def _speed(self, value: float) -> None:
+    def _raise_wait(self, verb: Verb) -> float:
+        """Return how long a raise must wait for the other kind's raise (rule 4)."""
+        run = self._run
+        assert run is not None
+        wait = self.interlock.raise_wait(verb) if self._may_command() else 0.0
+        other = run.incline_raised_at if verb is Verb.SET_SPEED else run.speed_raised_at
+        if other is not None:
+            passed = (self._clock.now() - other).total_seconds()
+            wait = max(wait, STAGGER_S - passed)
+        return wait
+
+    def _speed(self, value: float, *, force: bool = False) -> None:
         """Set the target speed: a command, or a spoken instruction in advisory mode."""
         run = self._run
         assert run is not None
         self._accrue()
-        if value > run.target_speed + 1e-6:
+        rising = value > run.target_speed + 1e-6
+        if rising:
+            wait = self._raise_wait(Verb.SET_SPEED)
+            if wait > 1e-9:
+                # Rule 4 at run time too: a manual incline raise came just before.
+                later = self._clock.now() + timedelta(seconds=wait)
+                self._at(later, lambda: self._speed(value))
+                return
             run.speed_raised_at = self._clock.now()
+        changed = force or abs(value - run.target_speed) > 1e-6
         run.target_speed = value
+        if changed:
+            self._command(Verb.SET_SPEED, value)
         self._emit(CueType.SPEED_CHANGE, speed=value, advisory=self.advisory)
-        self._send("set_speed", value)
 
-    def _incline(self, value: float) -> None:
+    def _incline(self, value: float, *, force: bool = False) -> None:
         """Set the target incline: a command, or a spoken instruction in advisory mode."""
         run = self._run
         assert run is not None
-        now = self._clock.now()
+        if self.status is ProgrammeStatus.TURNING:
+            return  # never in a turn (rule 1); the next segment sets its own
         rising = run.target_incline is None or value > run.target_incline + 1e-6
-        if rising and run.speed_raised_at == now:
-            # Rule 4 at run time too (a manual change may have moved the incline).
-            self._at(now + timedelta(seconds=STAGGER_S), lambda: self._incline(value))
-            return
+        if rising:
+            wait = self._raise_wait(Verb.SET_INCLINE)
+            if wait > 1e-9:
+                later = self._clock.now() + timedelta(seconds=wait)
+                self._at(later, lambda: self._incline(value, force=force))
+                return
+            run.incline_raised_at = self._clock.now()
+        changed = force or run.target_incline is None or abs(value - run.target_incline) > 1e-6
         run.target_incline = value
+        if changed and self._treadmill.capabilities.incline is not None:
+            self._command(Verb.SET_INCLINE, value)
         self._emit(CueType.INCLINE_CHANGE, incline=value, advisory=self.advisory)
-        if self._treadmill.capabilities.incline is not None:
-            self._send("set_incline", value)
 
-    def _send(self, command: str, value: float | None = None) -> None:
-        """Queue a belt command; commands run one at a time, in order."""
-        if not self._may_command():
+    def _command(self, verb: Verb, value: float | None, origin: Origin = Origin.PROGRAMME) -> None:
+        """Queue a belt command for the interlock; commands run one at a time, in order."""
+        if verb is not Verb.STOP and not self._may_command():
             return
-        self._queue.append((command, value))
+        self._queue.append((verb, value, origin))
         if self._worker is None or self._worker.done():
             self._worker = self._spawn(self._work())
 
@@ -797,39 +1027,55 @@ class Engine:
         return task
 
     async def _work(self) -> None:
-        """Send queued commands one by one; a failure pauses the programme."""
+        """Send queued commands one by one; a failure or a refusal pauses the programme."""
         while self._queue:
-            command, value = self._queue.popleft()
+            verb, value, origin = self._queue.popleft()
             try:
-                await self._call(command, value)
+                await self._call(verb, value, origin)
+            except InterlockError as err:
+                self._command_refused(verb, err)
+                return
             except CommandError as err:
-                self._command_failed(command, err)
+                if err.failure is CommandFailure.SUPERSEDED:
+                    continue  # a stop came first: this one must never reach the belt
+                self._command_failed(verb, err)
                 return
 
-    async def _call(self, command: str, value: float | None) -> None:
-        """Send one command to the treadmill."""
-        if command == "set_speed" and value is not None:
-            await self._treadmill.set_speed(value)
-        elif command == "set_incline" and value is not None:
-            await self._treadmill.set_incline(value)
-        elif command == "start":
-            await self._treadmill.start()
-        elif command == "pause":
-            await self._treadmill.pause()
-        elif command == "stop":
-            await self._treadmill.stop()
+    async def _call(self, verb: Verb, value: float | None, origin: Origin) -> None:
+        """Hand one command to the interlock, which decides and sends it."""
+        lock = self.interlock
+        if verb is Verb.STOP:
+            await lock.stop(origin)
+        elif verb is Verb.PAUSE:
+            await lock.pause(origin)
+        elif value is None:  # pragma: no cover - every other verb carries a value
+            raise ValueError(verb)
+        elif verb is Verb.START:
+            await lock.start(origin, value)
+        elif verb is Verb.SET_SPEED:
+            await lock.set_speed(origin, value)
+        elif verb is Verb.SET_INCLINE:
+            await lock.set_incline(origin, value)
+        elif verb is Verb.LOWER_TARGET:
+            await lock.lower_target(origin, value)
 
-    def _command_failed(self, command: str, err: CommandError) -> None:
+    def _command_refused(self, verb: Verb, err: InterlockError) -> None:
+        """Pause after the interlock refused one of the programme's own commands (a defect)."""
+        _LOGGER.error("The interlock refused the programme's %s: %s", verb, err)
+        self._command_failed(verb, CommandError(verb.value, CommandFailure.OPERATION_FAILED))
+
+    def _command_failed(self, verb: Verb, err: CommandError) -> None:
         """Pause the programme after a command failed midway, and say so."""
         self._queue.clear()
-        self._emit(CueType.COMMAND_FAILED, command=command, reason=err.failure.value)
+        self._emit(CueType.COMMAND_FAILED, command=verb.value, reason=err.failure.value)
         run = self._run
         if run is None or self.status not in _MOVING | {ProgrammeStatus.COUNTDOWN}:
             return
-        belt_was_moving = run.belt_moving and command != "start"
+        # A start whose reply was lost may have started the belt all the same.
+        belt_may_move = self._belt_may_move() or verb is Verb.START
         self._enter_paused("command_failed")
-        if belt_was_moving:
-            self._queue.append(("pause", None))  # best effort; not a motion command
+        if belt_may_move and self._may_command():
+            self._queue.append((Verb.PAUSE, None, Origin.SAFETY))  # best effort
             self._worker = self._spawn(self._work())
 
     def _drop_commands(self) -> None:
@@ -850,8 +1096,10 @@ class Engine:
         if self.status is ProgrammeStatus.RUNNING and run.phase_start is not None:
             run.elapsed = self._phase_elapsed(now)
         self._cancel_timers()
+        self.interlock.withdraw_start()
         run.belt_moving = False
         run.turn_slowed = False
+        run.wait_cue_pending = False
         self._set_status(ProgrammeStatus.PAUSED)
         self._emit(EventType.PROGRAMME_PAUSED, reason=reason)
 
@@ -914,6 +1162,11 @@ class Engine:
         self._emit(CueType.ADVISORY_MODE, reason=reason)
         run = self._run
         assert run is not None
+        if self.status is ProgrammeStatus.TURNING and not run.turn_slowed:
+            # The turn is timed from now: the person slows the belt (never stalls).
+            self._cancel_timers()
+            slowed_at = self._clock.now() + timedelta(seconds=self._options.turn_duration)
+            self._at(slowed_at, lambda: self._turn_slowed(slowed_at))
         if self.status is ProgrammeStatus.RUNNING and run.phase.distance is not None:
             end = self._phase_end_at()  # now estimated from time and speed
             if end is not None:
@@ -930,9 +1183,32 @@ class Engine:
                 delta = data.distance - run.last_distance
                 if 0 <= delta <= _MAX_DISTANCE_JUMP_M:
                     self._add_distance(delta)
+                self._watch_distance_counter(delta > 0, data)
             run.last_distance = data.distance
+        self._say_wait_cue_when_at_rest(data)
         self._check_turn_speed(data)
         self._check_distance_segment()
+
+    def _watch_distance_counter(self, advanced: bool, data: LiveData) -> None:
+        """Rule 8: a counter still for 10 s while the belt runs is replaced by speed x time."""
+        run = self._run
+        assert run is not None
+        now = self._clock.now()
+        belt_runs = data.speed is not None and data.speed > AT_REST_KMH
+        if advanced or not belt_runs or run.distance_moved_at is None:
+            run.distance_moved_at = now
+            return
+        stalled_for = (now - run.distance_moved_at).total_seconds()
+        if stalled_for < DISTANCE_STALL_S or self.status is not ProgrammeStatus.RUNNING:
+            return
+        run.distance_stalled = True
+        if not run.stall_said:
+            run.stall_said = True  # said once a session
+            self._emit(CueType.DISTANCE_ESTIMATED)
+        if run.phase.distance is not None:
+            end = self._phase_end_at()  # now estimated from time and speed
+            if end is not None:
+                self._schedule_end(end)
 
     def _check_distance_segment(self) -> None:
         """End a measured distance segment, saying the lead cues in time."""
@@ -956,7 +1232,9 @@ class Engine:
 
     def _estimating(self) -> bool:
         """Return whether distance is estimated from time and target speed."""
-        return self.advisory or self._treadmill.data.distance is None
+        run = self._run
+        stalled = run is not None and run.distance_stalled
+        return self.advisory or stalled or self._treadmill.data.distance is None
 
     def _accrue(self) -> None:
         """Add time (and estimated distance) since the last accrual."""
@@ -1064,9 +1342,14 @@ class Engine:
     # ----- endings ------------------------------------------------------------------
 
     def _complete(self) -> None:
-        """Complete the programme: stop the belt and say the summary."""
-        self._send("stop")
+        """Complete the programme: stop the belt (whenever a link exists) and say so."""
+        advisory = self.advisory or not self.can_control
+        self._drop_commands()
+        if self._treadmill.capabilities.controllable and self._treadmill.connected:
+            self._command(Verb.STOP, None, Origin.SAFETY)  # rule 7, whatever the mode
         self._finish(SessionOutcome.COMPLETED, None)
+        if advisory:
+            self._emit(CueType.STOP_THE_BELT)
 
     def _abort(self, reason: str) -> None:
         """End the programme as aborted."""

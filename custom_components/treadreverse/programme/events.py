@@ -65,6 +65,9 @@ class CueType(StrEnum):
     STOP_UNREACHABLE = "stop_unreachable"  # "press stop or pull the safety key"
     SAFETY_KEY = "safety_key"
     WAIT_AT_TURN = "wait_at_turn"  # turn fell back to pause-and-wait (rule 2)
+    STOP_THE_BELT = "stop_the_belt"  # advisory or manual: the person stops the belt (rule 7)
+    START_ON_CONSOLE = "start_on_console"  # no speaker works: the person starts it (rule 9)
+    DISTANCE_ESTIMATED = "distance_estimated"  # the distance counter stalled (rule 8)
     SUMMARY = "summary"  # periodic or final; data: distances and times
 
 
@@ -80,6 +83,8 @@ SAFETY_CUES: frozenset[str] = frozenset(
         CueType.STOP_UNREACHABLE,
         CueType.SAFETY_KEY,
         CueType.WAIT_AT_TURN,
+        CueType.STOP_THE_BELT,
+        CueType.START_ON_CONSOLE,
         CueType.COMMAND_FAILED,
         CueType.KNEE_WARNING,
         EventType.PROGRAMME_PAUSED,

@@ -1,0 +1,443 @@
+"""The interlock: the one gate every belt command passes (safety rules 3, 4, 6, 7, 9, 10, 11).
+
+The engine, the actions, the number entities, voice, shutdown, completion and the
+release of the link all *ask* the interlock; it decides from what it knows of the belt
+(its measured speed, the statuses the machine reported, the commands it confirmed and
+the stored target speed), the direction the person faces, and the stop latch. A refusal
+is an InterlockError naming the rule and, for a raise too soon, the wait: never a
+silent clip. Only this module calls the treadmill's command methods; a test scans the
+code for that.
+
+Invariants, each guarded by tests and mutants (README, "Safety rules and their tests"):
+- Stop is accepted at any time, written at once (it jumps every queue: commands waiting
+  here are superseded, the client drops its own queue), whatever the mode, whenever a
+  link exists. It latches: until a person starts or resumes, nothing that can move the
+  belt or raise a target is sent; only stop, pause and lowering the stored target.
+- While the belt is paused or stopped, only stop, pause and lowering set_speed pass,
+  plus the set_speed at or below the coming direction's cap that `start` itself sends
+  just before START, once the countdown has released the start.
+- START is always preceded by a confirmed speed at or below the cap that applies.
+- With the person facing backward, turning, or about to face backward, no speed above
+  the cap passes, and before a pause or start the stored target is first set at or
+  below the cap and confirmed, so no restart, ours or the console's, can exceed it.
+- Speed and incline raises are at least STAGGER_S apart, from any source; the incline
+  never rises in a turn.
+- After the treadmill took control back, control is asked again only to stop or pause
+  (set_speed, set_incline and start are refused) until a person starts a programme.
+- A release of the link comes only after a stop is confirmed (or the belt is known to
+  be at rest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+import logging
+
+from ..treadmill.base import (
+    CommandError,
+    CommandFailure,
+    LiveData,
+    MachineEvent,
+    MachineEventType,
+    Treadmill,
+)
+from ..treadmill.clock import Clock
+from .events import Direction
+from .schema import ProgrammeError, fmt
+
+_LOGGER = logging.getLogger(__name__)
+
+STAGGER_S = 3.0  # s between a speed raise and an incline raise, whichever first (rule 4)
+AT_REST_KMH = 0.05  # a measured speed at or below this is a belt at rest
+_EPS = 1e-6
+
+
+class Origin(StrEnum):
+    """Who asked for a command (product.md, "Who asked")."""
+
+    PERSON = "person"  # a dashboard, the card, voice in the room, the console
+    AUTOMATION = "automation"  # an automation or a script, a satellite elsewhere
+    PROGRAMME = "programme"  # the engine's own timeline
+    SAFETY = "safety"  # the engine keeping someone safe: turns, shutdown, completion
+
+
+class Verb(StrEnum):
+    """The belt commands the interlock sends."""
+
+    START = "start"
+    PAUSE = "pause"
+    STOP = "stop"
+    SET_SPEED = "set_speed"
+    SET_INCLINE = "set_incline"
+    REQUEST_CONTROL = "request_control"
+    LOWER_TARGET = "lower_target"  # lower the stored target speed; never moves a belt
+    RELEASE = "release"
+
+
+class Refusal(StrEnum):
+    """Why the interlock refused a command (translation keys of the glue)."""
+
+    STOP_LATCHED = "stop_latched"
+    ABOVE_BACKWARD_CAP = "above_backward_cap"
+    RAISE_TOO_SOON = "raise_too_soon"
+    INCLINE_IN_TURN = "incline_rise_in_turn"
+    SPEED_IN_TURN = "speed_rise_in_turn"
+    BELT_AT_REST = "belt_at_rest"
+    START_NOT_RELEASED = "start_not_released"
+    CONSOLE_HAS_CONTROL = "console_has_control"
+    NOT_ALLOWED = "not_allowed"  # advisory mode or remote control off
+
+
+_REASONS: dict[Refusal, str] = {
+    Refusal.STOP_LATCHED: "the belt was stopped: only a person's start or resume moves it again",
+    Refusal.ABOVE_BACKWARD_CAP: "{value} km/h is above the maximum backward speed of {cap} km/h",
+    Refusal.RAISE_TOO_SOON: "speed and incline are raised one at a time: wait {wait_s} s",
+    Refusal.INCLINE_IN_TURN: "the incline never rises during a turn",
+    Refusal.SPEED_IN_TURN: "the speed never rises during a turn",
+    Refusal.BELT_AT_REST: "the belt is at rest: a target can only be lowered until it starts",
+    Refusal.START_NOT_RELEASED: "the belt starts only after the spoken countdown",
+    Refusal.CONSOLE_HAS_CONTROL: "the treadmill's console has control",
+    Refusal.NOT_ALLOWED: "Home Assistant may not move this belt",
+}
+
+
+class InterlockError(ProgrammeError):
+    """The interlock refused a command; nothing was sent."""
+
+    def __init__(self, verb: Verb, refusal: Refusal, **placeholders: float) -> None:
+        """Name the command, the rule and (for raises too soon) the wait."""
+        field = {Verb.SET_SPEED: "speed", Verb.SET_INCLINE: "incline"}.get(verb, verb.value)
+        text = _REASONS[refusal].format(**{k: fmt(v) for k, v in placeholders.items()})
+        super().__init__(field, text, refusal.value)
+        self.verb = verb
+        self.refusal = refusal
+        self.placeholders = placeholders
+
+
+class Interlock:
+    """Decides what may be sent to one treadmill now, and sends it."""
+
+    def __init__(
+        self,
+        treadmill: Treadmill,
+        clock: Clock,
+        *,
+        max_backward_speed: float,
+        may_move: Callable[[], bool],
+        advisory: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Watch the treadmill; subscribe before anyone else so our state is fresh."""
+        self._treadmill = treadmill
+        self._clock = clock
+        self._max_backward = max_backward_speed
+        self._may_move = may_move  # remote control on and a controllable machine
+        self._advisory = advisory  # the programme may only advise (rule 10)
+        self.direction = Direction.STOPPED
+        self.about_backward = False  # the person is about to face backward
+        self.latched = False  # the stop latch (rule 7)
+        self.stops = 0  # counts every stop, ours or the console's: a start in preparation sees it
+        self.control_taken_back = False
+        self._running = False  # as far as confirmed commands and statuses tell
+        self._target: float | None = None  # the machine's stored target speed, when known
+        self._incline: float | None = None
+        self._raised: dict[Verb, datetime] = {}
+        self._released = False  # the countdown released a start
+        self._lock = asyncio.Lock()
+        self._epoch = 0  # bumped by every stop: commands waiting here are superseded
+        self._unsubscribe = treadmill.subscribe(self._on_data, self._on_event)
+
+    # ----- what the interlock knows ---------------------------------------------------
+
+    @property
+    def cap(self) -> float:
+        """Return the backward cap: the option, and never above the machine's maximum."""
+        rng = self._treadmill.capabilities.speed
+        return min(self._max_backward, rng.maximum) if rng else self._max_backward
+
+    @property
+    def capped(self) -> bool:
+        """Return whether the backward cap applies now (backward, turning or about to)."""
+        return self.about_backward or self.direction in (Direction.BACKWARD, Direction.TURNING)
+
+    @property
+    def speed_limit(self) -> float | None:
+        """Return the highest speed that may be set now."""
+        rng = self._treadmill.capabilities.speed
+        if self.capped:
+            return self.cap
+        return rng.maximum if rng else None
+
+    @property
+    def belt_moving(self) -> bool:
+        """Return whether the belt runs, by status or by its measured speed."""
+        speed = self._treadmill.data.speed
+        return self._running or (speed is not None and speed > AT_REST_KMH)
+
+    @property
+    def stored_target(self) -> float | None:
+        """Return the machine's stored target speed, when known."""
+        return self._target
+
+    def set_direction(self, direction: Direction, *, about_backward: bool = False) -> None:
+        """Tell the interlock which way the person faces (the engine owns direction)."""
+        self.direction = direction
+        self.about_backward = about_backward
+
+    def raise_wait(self, verb: Verb) -> float:
+        """Return the seconds until a raise of this kind may be sent (rule 4)."""
+        other = Verb.SET_INCLINE if verb is Verb.SET_SPEED else Verb.SET_SPEED
+        last = self._raised.get(other)
+        if last is None:
+            return 0.0
+        passed = (self._clock.now() - last).total_seconds()
+        return max(STAGGER_S - passed, 0.0)
+
+    def is_raise(self, verb: Verb, value: float) -> bool:
+        """Return whether a target is above the current one (unknown counts as a raise)."""
+        current = self._target if verb is Verb.SET_SPEED else self._incline
+        if current is None:
+            # Not known (a new link): the measured value tells whether it is a raise.
+            data = self._treadmill.data
+            current = data.speed if verb is Verb.SET_SPEED else data.incline
+            if verb is Verb.SET_SPEED and current is not None and current <= AT_REST_KMH:
+                current = None  # a belt at rest says nothing about its stored target
+        return current is None or value > current + _EPS
+
+    def lift_latch(self, origin: Origin) -> None:
+        """Lift the stop latch on a person's start or resume; nothing else does."""
+        if origin is Origin.PERSON:
+            self.latched = False
+
+    def release_start(self) -> None:
+        """Let the next start go out: the countdown ran in full."""
+        self._released = True
+
+    def withdraw_start(self) -> None:
+        """Withdraw a released start: the countdown was cancelled."""
+        self._released = False
+
+    # ----- commands ---------------------------------------------------------------------
+
+    async def stop(self, origin: Origin, *, capped: bool | None = None) -> None:
+        """Stop at once, ahead of anything else (rule 7); latch until a person starts.
+
+        `capped` is whether the cap applied when the stop was asked for (the engine ends
+        its programme, and so the person's direction, before the stop is confirmed).
+        """
+        capped = self.capped if capped is None else capped
+        self._note_stop()
+        _LOGGER.debug("stop from %s", origin)
+        await self._treadmill.stop()
+        self._running = False
+        known_above = self._target is not None and self._target > self.cap + _EPS
+        if capped and known_above and self._may_move() and not self.control_taken_back:
+            # Rule 3: no restart (ours or the console's) may resume above the cap. Only
+            # after the stop: stop wins, and lowering a target never moves a belt.
+            try:
+                await self._lower_stored_target(self.cap)
+            except CommandError as err:
+                _LOGGER.warning("Stopped, but the stored speed was not lowered: %s", err)
+
+    async def pause(self, origin: Origin, *, lower_to: float | None = None) -> None:
+        """Pause; lower the stored target first while it matters (rules 3 and 11)."""
+        self._check_allowed(Verb.PAUSE, origin)
+        async with self._turn() as epoch:
+            goal = lower_to
+            if self.capped:
+                goal = self.cap if goal is None else min(goal, self.cap)
+            if goal is not None:
+                try:
+                    await self._lower_stored_target(goal, epoch)
+                except CommandError as err:
+                    # Rule 11: the pause still goes out when the slow-down failed.
+                    _LOGGER.warning("Could not lower the speed before pausing: %s", err)
+            self._check_epoch(Verb.PAUSE, epoch)
+            await self._treadmill.pause()
+            self._running = False
+
+    async def start(self, origin: Origin, speed: float) -> None:
+        """Start after a released countdown: the speed first, confirmed, then START."""
+        self._check_allowed(Verb.START, origin)
+        if self.latched:
+            raise InterlockError(Verb.START, Refusal.STOP_LATCHED)
+        if not self._released:
+            raise InterlockError(Verb.START, Refusal.START_NOT_RELEASED)
+        self._check_cap(Verb.START, speed)
+        self._released = False
+        async with self._turn() as epoch:
+            self._check_epoch(Verb.SET_SPEED, epoch)
+            await self._treadmill.set_speed(speed)
+            self._target = speed
+            self._check_epoch(Verb.START, epoch)
+            self._raised[Verb.SET_SPEED] = self._clock.now()
+            self._running = True  # a start whose reply is lost may have started all the same
+            await self._treadmill.start()
+
+    async def set_speed(self, origin: Origin, speed: float) -> None:
+        """Set the target speed: refused above the cap, too soon, at rest, or latched."""
+        raising = self.is_raise(Verb.SET_SPEED, speed)
+        self._check_target(Verb.SET_SPEED, origin, speed, raising)
+        async with self._turn() as epoch:
+            # Decided again after waiting for our turn: a stop or a pause may have come.
+            self._check_target(Verb.SET_SPEED, origin, speed, self.is_raise(Verb.SET_SPEED, speed))
+            self._check_epoch(Verb.SET_SPEED, epoch)
+            if raising:
+                self._raised[Verb.SET_SPEED] = self._clock.now()  # on the wire from now
+            await self._treadmill.set_speed(speed)
+            self._target = speed
+
+    async def set_incline(self, origin: Origin, incline: float) -> None:
+        """Set the target incline: a rise never in a turn nor within 3 s of a speed rise."""
+        raising = self.is_raise(Verb.SET_INCLINE, incline)
+        self._check_target(Verb.SET_INCLINE, origin, incline, raising)
+        async with self._turn() as epoch:
+            self._check_target(
+                Verb.SET_INCLINE, origin, incline, self.is_raise(Verb.SET_INCLINE, incline)
+            )
+            self._check_epoch(Verb.SET_INCLINE, epoch)
+            if raising:
+                self._raised[Verb.SET_INCLINE] = self._clock.now()
+            await self._treadmill.set_incline(incline)
+            self._incline = incline
+
+    async def lower_target(self, origin: Origin, speed: float) -> None:
+        """Lower the stored target speed while the belt rests (a backward-first start)."""
+        self._check_allowed(Verb.LOWER_TARGET, origin)
+        goal = min(speed, self.cap) if self.capped else speed
+        async with self._turn() as epoch:
+            await self._lower_stored_target(goal, epoch)
+
+    async def take_control(self, origin: Origin) -> None:
+        """Ask for control again when a person starts anew after the console took it."""
+        if origin is not Origin.PERSON or not self.control_taken_back:
+            return
+        await self._treadmill.request_control()
+        self.control_taken_back = False
+
+    async def release(self) -> None:
+        """Let go of the link, but only once a stop is confirmed (rule 7)."""
+        if self._treadmill.connected and (self.belt_moving or not self.latched):
+            try:
+                await self.stop(Origin.SAFETY)
+            except CommandError as err:
+                _LOGGER.warning("Keeping the link: the stop was not confirmed (%s)", err)
+                raise
+        await self._treadmill.disconnect()
+
+    def close(self) -> None:
+        """Stop listening to the treadmill."""
+        self._unsubscribe()
+
+    # ----- decisions -------------------------------------------------------------------
+
+    def _check_allowed(self, verb: Verb, origin: Origin) -> None:
+        """Refuse what may not be sent at all now (remote control off, advisory, rule 10)."""
+        if not self._may_move():
+            raise InterlockError(verb, Refusal.NOT_ALLOWED)
+        if origin in (Origin.PROGRAMME, Origin.SAFETY) and self._advisory():
+            raise InterlockError(verb, Refusal.NOT_ALLOWED)
+        if self.control_taken_back and verb not in (Verb.PAUSE, Verb.STOP):
+            raise InterlockError(verb, Refusal.CONSOLE_HAS_CONTROL)
+
+    def _check_cap(self, verb: Verb, speed: float) -> None:
+        """Refuse a speed above the cap while it applies (rule 3): never clipped."""
+        if self.capped and speed > self.cap + _EPS:
+            raise InterlockError(verb, Refusal.ABOVE_BACKWARD_CAP, value=speed, cap=self.cap)
+
+    def _check_target(self, verb: Verb, origin: Origin, value: float, raising: bool) -> None:
+        """Decide a set_speed or set_incline (rules 3, 4, 7, 9, 10)."""
+        self._check_allowed(verb, origin)
+        if verb is Verb.SET_SPEED:
+            self._check_cap(verb, value)
+        if not raising:
+            return  # lowering is always safe, even latched or at rest
+        if self.latched:
+            raise InterlockError(verb, Refusal.STOP_LATCHED)
+        if not self.belt_moving:
+            raise InterlockError(verb, Refusal.BELT_AT_REST)
+        if self.direction is Direction.TURNING:
+            refusal = Refusal.INCLINE_IN_TURN if verb is Verb.SET_INCLINE else Refusal.SPEED_IN_TURN
+            raise InterlockError(verb, refusal)
+        wait = self.raise_wait(verb)
+        if wait > 0:
+            raise InterlockError(verb, Refusal.RAISE_TOO_SOON, wait_s=round(wait + 0.05, 1))
+
+    def _check_epoch(self, verb: Verb, epoch: int) -> None:
+        """Refuse a command a stop came after: it must never reach the belt."""
+        if epoch != self._epoch:
+            raise CommandError(verb.value, CommandFailure.SUPERSEDED)
+
+    def _turn(self) -> _Turn:
+        """Return the context in which one command sequence runs, one at a time."""
+        return _Turn(self)
+
+    async def _lower_stored_target(self, goal: float, epoch: int | None = None) -> None:
+        """Set the stored target at or below `goal` unless it is known to be there."""
+        if self._target is not None and self._target <= goal + _EPS:
+            return
+        if epoch is not None:
+            self._check_epoch(Verb.SET_SPEED, epoch)
+        await self._treadmill.set_speed(goal)
+        self._target = goal
+
+    def _note_stop(self) -> None:
+        """Latch, supersede everything waiting, withdraw a released start."""
+        self.latched = True
+        self.stops += 1
+        self._epoch += 1
+        self._released = False
+
+    # ----- what the machine says ---------------------------------------------------------
+
+    def _on_data(self, data: LiveData) -> None:
+        """Measurements need no bookkeeping: `belt_moving` reads them."""
+
+    def _on_event(self, event: MachineEvent) -> None:
+        """Follow the belt's state as the machine reports it."""
+        kind = event.type
+        if kind is MachineEventType.STARTED:
+            # The person started the belt on the console: their start lifts the latch.
+            self.latched = False
+            self._running = True
+            self._raised[Verb.SET_SPEED] = self._clock.now()
+        elif kind is MachineEventType.PAUSED:
+            self._running = False
+        elif kind in (MachineEventType.STOPPED, MachineEventType.SAFETY_KEY):
+            # A stop on the console (or the key) latches like ours (finding 4).
+            self._note_stop()
+            self._running = False
+        elif kind is MachineEventType.TARGET_SPEED_CHANGED:
+            if event.value is not None and self.is_raise(Verb.SET_SPEED, event.value):
+                self._raised[Verb.SET_SPEED] = self._clock.now()
+            self._target = event.value
+        elif kind is MachineEventType.TARGET_INCLINE_CHANGED:
+            if event.value is not None and self.is_raise(Verb.SET_INCLINE, event.value):
+                self._raised[Verb.SET_INCLINE] = self._clock.now()
+            self._incline = event.value
+        elif kind is MachineEventType.CONTROL_LOST:
+            self.control_taken_back = True
+        elif kind is MachineEventType.DISCONNECTED:
+            # The machine keeps its stored targets through a link loss (what we set
+            # stays known); whether the belt runs, only measurements tell now.
+            self._running = False
+
+
+class _Turn:
+    """One command sequence at a time; a stop bumps the epoch and supersedes waiters."""
+
+    def __init__(self, interlock: Interlock) -> None:
+        """Remember the interlock."""
+        self._interlock = interlock
+
+    async def __aenter__(self) -> int:
+        """Wait for the previous sequence; return the epoch this one belongs to."""
+        epoch = self._interlock._epoch  # noqa: SLF001 - the interlock's own helper
+        await self._interlock._lock.acquire()  # noqa: SLF001
+        return epoch
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """Let the next sequence go."""
+        self._interlock._lock.release()  # noqa: SLF001
