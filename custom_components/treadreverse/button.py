@@ -12,7 +12,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
 from .entity import TreadReverseEntity
-from .helpers import run_command
+from .helpers import origin_of, run_command
+from .programme.interlock import Origin
 
 PARALLEL_UPDATES = 1
 
@@ -21,24 +22,25 @@ PARALLEL_UPDATES = 1
 class TreadReverseButtonDescription(ButtonEntityDescription):
     """A programme button and what it does."""
 
-    press_fn: Callable[[TreadmillCoordinator], Coroutine[Any, Any, None]]
+    # Who pressed decides (product.md, "Who asked"): a person, or an automation.
+    press_fn: Callable[[TreadmillCoordinator, Origin], Coroutine[Any, Any, None]]
 
 
 BUTTONS: tuple[TreadReverseButtonDescription, ...] = (
     TreadReverseButtonDescription(
-        key="start", translation_key="start", press_fn=lambda c: c.async_press_start()
+        key="start", translation_key="start", press_fn=lambda c, o: c.async_press_start(o)
     ),
     TreadReverseButtonDescription(
-        key="pause", translation_key="pause", press_fn=lambda c: c.async_pause()
+        key="pause", translation_key="pause", press_fn=lambda c, o: c.async_pause(o)
     ),
     TreadReverseButtonDescription(
-        key="resume", translation_key="resume", press_fn=lambda c: c.async_resume()
+        key="resume", translation_key="resume", press_fn=lambda c, o: c.async_resume(o)
     ),
     TreadReverseButtonDescription(
-        key="stop", translation_key="stop", press_fn=lambda c: c.async_stop()
+        key="stop", translation_key="stop", press_fn=lambda c, o: c.async_stop(o)
     ),
     TreadReverseButtonDescription(
-        key="skip_interval", translation_key="skip_interval", press_fn=lambda c: c.async_skip()
+        key="skip_interval", translation_key="skip_interval", press_fn=lambda c, _o: c.async_skip()
     ),
 )
 
@@ -61,4 +63,5 @@ class TreadReverseButton(TreadReverseEntity, ButtonEntity):
     @override
     async def async_press(self) -> None:
         """Do what the button says."""
-        await run_command(self.entity_description.press_fn(self.coordinator))
+        origin = origin_of(self._context)
+        await run_command(self.entity_description.press_fn(self.coordinator, origin))

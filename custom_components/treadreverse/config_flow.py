@@ -135,6 +135,7 @@ def options_schema(kind: Kind) -> vol.Schema:
 
 async def _async_test_connection(flow: ConfigFlow, address: str, name: str) -> str | None:
     """Connect once and let go; return an error key or None."""
+    from .programme.interlock import close_unused_link
     from .treadmills import ftms_treadmill
 
     treadmill = ftms_treadmill(flow.hass, address, name, keep_connected=False)
@@ -143,7 +144,7 @@ async def _async_test_connection(flow: ConfigFlow, address: str, name: str) -> s
     except TreadmillConnectionError:
         return "cannot_connect"
     finally:
-        await treadmill.disconnect()
+        await close_unused_link(treadmill)
     return None
 
 

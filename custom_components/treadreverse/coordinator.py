@@ -27,6 +27,7 @@ from .options import engine_options, entry_options
 from .programme.compiler import compile_programme
 from .programme.engine import Engine, EngineSnapshot
 from .programme.events import CueType, EngineEvent, EventType, ProgrammeStatus
+from .programme.interlock import Origin
 from .programme.schema import Programme, ProgrammeError
 from .programme.session import SessionRecord
 from .programmes import resolve_programme
@@ -113,7 +114,6 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._was_connected: bool | None = None
         self._closed = False
         self._starting = asyncio.Lock()
-        self._stops = 0  # counts stops, so a start being prepared knows one came
         self._unsubscribers: list[Callable[[], None]] = []
         self.data = self._state()
 
@@ -152,6 +152,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         *,
         speed_scale: float = 1.0,
         wait_for_person: bool = False,
+        origin: Origin = Origin.PERSON,
     ) -> None:
         """Start a programme by key or definition; refuse while one runs or starts."""
         if self.engine.status in ACTIVE_STATUSES or self._starting.locked():
@@ -159,13 +160,18 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
                 "programme_running", programme=self.engine.snapshot().programme_name
             )
         async with self._starting:
-            await self._async_start_programme(programme, speed_scale, wait_for_person)
+            await self._async_start_programme(programme, speed_scale, wait_for_person, origin)
 
     async def _async_start_programme(
-        self, programme: str | Programme, speed_scale: float, wait_for_person: bool
+        self,
+        programme: str | Programme,
+        speed_scale: float,
+        wait_for_person: bool,
+        origin: Origin,
     ) -> None:
         """Resolve, compile, prepare the cues, then run; a stop meanwhile cancels the start."""
-        stops = self._stops
+        # Every stop counts, the console's too (finding 4): the interlock counts them.
+        stops = self.engine.interlock.stops
         key: str | None = None
         if isinstance(programme, str):
             key, programme = resolve_programme(self.hass, programme)
@@ -187,52 +193,58 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             key=key,
             advisory=not self.engine.can_control,
         )
-        if self._stops != stops:
+        if self.engine.interlock.stops != stops:
             return  # Stop wins (rule 7): pressed while the start was being prepared.
         ir.async_delete_issue(self.hass, DOMAIN, f"control_refused_{self.config_entry.entry_id}")
         await run_command(
-            self.engine.run_timeline(timeline, key=key, wait_for_person=wait_for_person)
+            self.engine.run_timeline(
+                timeline, key=key, wait_for_person=wait_for_person, origin=origin
+            )
         )
 
-    async def async_press_start(self) -> None:
+    async def async_press_start(self, origin: Origin = Origin.PERSON) -> None:
         """Start from the dashboard: confirm a waiting start, resume, or start the selection."""
         status = self.engine.status
         if status is ProgrammeStatus.WAITING:
-            self.engine.confirm_person()
+            self.engine.confirm_person(origin)
         elif status is ProgrammeStatus.PAUSED:
-            await run_command(self.engine.resume())
+            await self._async_ensure_connected()
+            await run_command(self.engine.resume(origin))
         elif status not in ACTIVE_STATUSES:
-            await self.async_start_programme(self.selected_programme)
+            await self.async_start_programme(
+                self.selected_programme,
+                wait_for_person=origin is not Origin.PERSON,
+                origin=origin,
+            )
 
     def _require_active(self) -> None:
         """Refuse a programme command when no programme is active."""
         if self.engine.status not in ACTIVE_STATUSES:
             raise validation_error("not_active")
 
-    async def async_pause(self) -> None:
-        """Pause the programme and the belt."""
+    async def async_pause(self, origin: Origin = Origin.PERSON) -> None:
+        """Pause the programme and the belt (accepted from everyone)."""
         self._require_active()
-        await run_command(self.engine.pause("user"))
+        await run_command(self.engine.pause("user", origin))
 
     async def async_skip(self) -> None:
         """Skip to the next interval (never past a turn)."""
         self._require_active()
         await run_command(self.engine.skip())
 
-    async def async_resume(self) -> None:
-        """Resume a paused programme, or confirm a waiting one (the person is there)."""
+    async def async_resume(self, origin: Origin = Origin.PERSON) -> None:
+        """Resume a paused programme, or confirm a waiting one (only a person, rule 9)."""
         self._require_active()
         if self.engine.status is ProgrammeStatus.WAITING:
-            self.engine.confirm_person()
+            self.engine.confirm_person(origin)
             return
         await self._async_ensure_connected()
-        await run_command(self.engine.resume())
+        await run_command(self.engine.resume(origin))
 
-    async def async_stop(self) -> None:
-        """Stop the belt and the programme (rule 7: accepted at any time)."""
-        self._stops += 1
+    async def async_stop(self, origin: Origin = Origin.PERSON) -> None:
+        """Stop the belt and the programme (rule 7: accepted at any time, from everyone)."""
         try:
-            await self.engine.stop("user")
+            await self.engine.stop("user", origin)
         except TreadmillError as err:
             raise device_error("stop_unreachable") from err
 
@@ -256,7 +268,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         for unsubscribe in self._unsubscribers:
             unsubscribe()
         self._unsubscribers.clear()
-        await self.treadmill.disconnect()
+        await self.engine.close_link()
         await self.store.async_save_now()
 
     async def _async_record_interrupted_session(self) -> None:
@@ -338,9 +350,17 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._publish()
         if not self.keep_connected:
             # Release the treadmill so the vendor's app can connect between programmes.
+            # The interlock lets go only once the completion's stop is confirmed.
             self.config_entry.async_create_background_task(
-                self.hass, self.treadmill.disconnect(), "treadreverse release treadmill"
+                self.hass, self._async_release(), "treadreverse release treadmill"
             )
+
+    async def _async_release(self) -> None:
+        """Release the link between programmes; a stop that cannot reach it is logged."""
+        try:
+            await self.engine.release()
+        except TreadmillError as err:
+            _LOGGER.warning("%s: kept the link, the stop was not confirmed: %s", self.name, err)
 
     def _raise_control_refused(self, reason: str) -> None:
         """Tell the user the treadmill refuses to be controlled; they must act."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
+from homeassistant.core import Context
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
 from .programme.engine import EngineBusyError
+from .programme.interlock import InterlockError, Origin
 from .programme.schema import ProgrammeError
 from .treadmill.base import CommandError, TreadmillError
 
@@ -31,10 +33,20 @@ def device_error(key: str, **placeholders: Any) -> HomeAssistantError:
     )
 
 
+def origin_of(context: Context | None) -> Origin:
+    """Tell a person (a user, no parent) from an automation or script (product.md)."""
+    if context is not None and context.user_id is not None and context.parent_id is None:
+        return Origin.PERSON
+    return Origin.AUTOMATION
+
+
 async def run_command[T](command: Awaitable[T]) -> T:
     """Await a treadmill or engine command, translating its errors for the user."""
     try:
         return await command
+    except InterlockError as err:
+        # A refusal names its rule; nothing was sent.
+        raise validation_error(f"refused_{err.refusal.value}", **err.placeholders) from err
     except ProgrammeError as err:
         raise validation_error("invalid_programme", field=err.path, reason=err.reason) from err
     except EngineBusyError as err:

@@ -19,7 +19,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import Kind
 from .coordinator import TreadmillCoordinator, TreadmillState, TreadReverseConfigEntry
 from .entity import TreadReverseEntity
-from .helpers import run_command
+from .helpers import origin_of, run_command
+from .programme.interlock import Origin
 from .treadmill.base import Capabilities, Range
 
 PARALLEL_UPDATES = 1
@@ -33,7 +34,7 @@ class TreadReverseNumberDescription(NumberEntityDescription):
     value_fn: Callable[[TreadmillState], float | None]
     # The highest value allowed now (the backward cap while backward or turning).
     max_fn: Callable[[TreadmillCoordinator], float | None] = lambda _: None
-    set_fn: Callable[[TreadmillCoordinator, float], Coroutine[Any, Any, None]]
+    set_fn: Callable[[TreadmillCoordinator, float, Origin], Coroutine[Any, Any, None]]
 
 
 NUMBERS: tuple[TreadReverseNumberDescription, ...] = (
@@ -46,7 +47,7 @@ NUMBERS: tuple[TreadReverseNumberDescription, ...] = (
         range_fn=lambda c: c.speed,
         value_fn=lambda s: s.engine.target_speed,
         max_fn=lambda c: c.engine.speed_limit,
-        set_fn=lambda c, v: c.engine.set_speed(v),
+        set_fn=lambda c, v, o: c.engine.set_speed(v, o),
     ),
     TreadReverseNumberDescription(
         key="target_incline",
@@ -55,7 +56,7 @@ NUMBERS: tuple[TreadReverseNumberDescription, ...] = (
         mode=NumberMode.BOX,
         range_fn=lambda c: c.incline,
         value_fn=lambda s: s.engine.target_incline,
-        set_fn=lambda c, v: c.engine.set_incline(v),
+        set_fn=lambda c, v, o: c.engine.set_incline(v, o),
     ),
 )
 
@@ -115,4 +116,5 @@ class TreadReverseNumber(TreadReverseEntity, NumberEntity):
     @override
     async def async_set_native_value(self, value: float) -> None:
         """Set the target; the engine refuses speeds above the backward cap."""
-        await run_command(self.entity_description.set_fn(self.coordinator, value))
+        origin = origin_of(self._context)
+        await run_command(self.entity_description.set_fn(self.coordinator, value, origin))

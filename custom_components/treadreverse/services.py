@@ -17,8 +17,9 @@ import probatio as vol
 
 from .const import DOMAIN
 from .coordinator import ACTIVE_STATUSES, TreadmillCoordinator, TreadReverseConfigEntry
-from .helpers import device_error, run_command, validation_error
+from .helpers import device_error, origin_of, run_command, validation_error
 from .programme.builtins import BUILTIN_PROGRAMMES
+from .programme.interlock import Origin
 from .programmes import parse_definition, programme_key
 from .storage import PROGRAMMES_KEY
 
@@ -70,7 +71,7 @@ def _coordinator(call: ServiceCall) -> TreadmillCoordinator:
 
 def _from_automation(call: ServiceCall) -> bool:
     """Return whether an automation or script made the call (no person pressed anything)."""
-    return call.context.user_id is None or call.context.parent_id is not None
+    return origin_of(call.context) is Origin.AUTOMATION
 
 
 async def _start(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
@@ -85,22 +86,23 @@ async def _start(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
         programme,
         speed_scale=call.data[ATTR_SPEED_SCALE],
         wait_for_person=call.data.get(ATTR_WAIT_FOR_PERSON, _from_automation(call)),
+        origin=origin_of(call.context),
     )
 
 
 async def _pause(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Pause the programme."""
-    await coordinator.async_pause()
+    await coordinator.async_pause(origin_of(call.context))
 
 
 async def _resume(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Resume the programme."""
-    await coordinator.async_resume()
+    await coordinator.async_resume(origin_of(call.context))
 
 
 async def _stop(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Stop the belt and the programme."""
-    await coordinator.async_stop()
+    await coordinator.async_stop(origin_of(call.context))
 
 
 async def _skip(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
@@ -110,12 +112,14 @@ async def _skip(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
 
 async def _set_speed(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Set the belt speed (held to the backward cap)."""
-    await run_command(coordinator.engine.set_speed(call.data[ATTR_SPEED]))
+    origin = origin_of(call.context)
+    await run_command(coordinator.engine.set_speed(call.data[ATTR_SPEED], origin))
 
 
 async def _set_incline(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Set the incline."""
-    await run_command(coordinator.engine.set_incline(call.data[ATTR_INCLINE]))
+    origin = origin_of(call.context)
+    await run_command(coordinator.engine.set_incline(call.data[ATTR_INCLINE], origin))
 
 
 async def _test_announcement(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:

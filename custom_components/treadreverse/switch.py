@@ -13,7 +13,8 @@ from homeassistant.helpers.restore_state import RestoreEntity
 
 from .coordinator import ACTIVE_STATUSES, TreadmillCoordinator, TreadReverseConfigEntry
 from .entity import TreadReverseEntity
-from .helpers import run_command
+from .helpers import origin_of, run_command
+from .programme.interlock import Origin
 
 PARALLEL_UPDATES = 1
 
@@ -23,8 +24,9 @@ class TreadReverseSwitchDescription(SwitchEntityDescription):
     """A switch: what it shows and what on/off do."""
 
     is_on_fn: Callable[[TreadmillCoordinator], bool]
-    turn_on_fn: Callable[[TreadmillCoordinator], Coroutine[Any, Any, None]]
-    turn_off_fn: Callable[[TreadmillCoordinator], Coroutine[Any, Any, None]]
+    # Who asked decides (product.md, "Who asked"): a person, or an automation.
+    turn_on_fn: Callable[[TreadmillCoordinator, Origin], Coroutine[Any, Any, None]]
+    turn_off_fn: Callable[[TreadmillCoordinator, Origin], Coroutine[Any, Any, None]]
 
 
 async def _set_announcements(coordinator: TreadmillCoordinator, on: bool) -> None:
@@ -39,15 +41,15 @@ SWITCHES: tuple[TreadReverseSwitchDescription, ...] = (
         translation_key="backward_intervals",
         is_on_fn=lambda c: c.engine.status in ACTIVE_STATUSES,
         # "Turn on backward intervals" also confirms a waiting start or resumes (rule 9).
-        turn_on_fn=lambda c: c.async_press_start(),
-        turn_off_fn=lambda c: c.async_stop(),
+        turn_on_fn=lambda c, o: c.async_press_start(o),
+        turn_off_fn=lambda c, o: c.async_stop(o),
     ),
     TreadReverseSwitchDescription(
         key="announcements",
         translation_key="announcements",
         is_on_fn=lambda c: not c.config_entry.runtime_data.announcer.muted,
-        turn_on_fn=lambda c: _set_announcements(c, True),
-        turn_off_fn=lambda c: _set_announcements(c, False),
+        turn_on_fn=lambda c, _o: _set_announcements(c, True),
+        turn_off_fn=lambda c, _o: _set_announcements(c, False),
     ),
 )
 
@@ -90,9 +92,11 @@ class TreadReverseSwitch(TreadReverseEntity, SwitchEntity, RestoreEntity):
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Switch on."""
-        await run_command(self.entity_description.turn_on_fn(self.coordinator))
+        origin = origin_of(self._context)
+        await run_command(self.entity_description.turn_on_fn(self.coordinator, origin))
 
     @override
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Switch off."""
-        await run_command(self.entity_description.turn_off_fn(self.coordinator))
+        origin = origin_of(self._context)
+        await run_command(self.entity_description.turn_off_fn(self.coordinator, origin))

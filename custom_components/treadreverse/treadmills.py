@@ -18,6 +18,7 @@ from .const import (
 )
 from .coordinator import TreadReverseConfigEntry
 from .options import entry_options
+from .programme.interlock import close_unused_link
 from .treadmill.base import Range, Treadmill, TreadmillConnectionError
 from .treadmill.client import FtmsTreadmill, bleak_connector
 from .treadmill.manual import ManualTreadmill
@@ -78,7 +79,7 @@ async def _async_connect_ftms(hass: HomeAssistant, entry: TreadReverseConfigEntr
     try:
         await treadmill.connect()
     except TreadmillConnectionError as err:
-        await treadmill.disconnect()
+        await close_unused_link(treadmill)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="cannot_connect",
@@ -86,5 +87,5 @@ async def _async_connect_ftms(hass: HomeAssistant, entry: TreadReverseConfigEntr
         ) from err
     if not keep:
         # Capabilities stay known; the link is opened again when a programme starts.
-        await treadmill.disconnect()
+        await close_unused_link(treadmill)
     return treadmill

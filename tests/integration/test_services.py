@@ -26,8 +26,12 @@ MINE = {
 }
 
 
+PERSON_ID = "a-person"  # a user id and no parent: a person (product.md, "Who asked")
+
+
 async def call(hass: HomeAssistant, action: str, data: dict[str, Any], **kwargs: Any) -> Any:
-    """Call a treadreverse action and wait for it."""
+    """Call a treadreverse action as a person at the dashboard, and wait for it."""
+    kwargs.setdefault("context", Context(user_id=PERSON_ID))
     return await hass.services.async_call(DOMAIN, action, data, blocking=True, **kwargs)
 
 
@@ -79,7 +83,7 @@ async def test_start_twice_is_refused(
     """A second start while one runs is refused and changes nothing."""
     data = {"config_entry_id": loaded_simulated.entry_id, "programme": "first_steps"}
     await call(hass, "start_programme", data)
-    assert hass.states.get(STATUS).state == "waiting"
+    assert hass.states.get(STATUS).state == "countdown"
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "start_programme", {**data, "programme": "backward_jog"})
     assert err.value.translation_key == "programme_running"
@@ -168,6 +172,11 @@ async def test_set_speed_keeps_the_backward_cap(
             blocking=True,
         )
     await call(hass, "set_speed", {**entry_id, "speed": 2.5})
+    with pytest.raises(ServiceValidationError) as refused:
+        await call(hass, "set_incline", {**entry_id, "incline": 1.0})
+    assert refused.value.translation_key == "refused_raise_too_soon"  # rule 4
+    assert refused.value.translation_placeholders == {"wait_s": "3.0"}
+    await advance(hass, freezer, 3)
     await call(hass, "set_incline", {**entry_id, "incline": 1.0})
     await advance(hass, freezer, 1)
     assert float(hass.states.get("number.simulated_treadmill_target_speed").state) == 2.5
@@ -249,13 +258,20 @@ async def test_select_and_switch_start_the_selected_programme(
 
 
 async def test_buttons(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
+    hass: HomeAssistant,
+    hass_admin_user: Any,
+    freezer: FrozenDateTimeFactory,
+    loaded_simulated: MockConfigEntry,
 ) -> None:
-    """The dashboard's buttons start, pause, resume and stop."""
+    """The dashboard's buttons start, pause, resume and stop, pressed by a person."""
 
     async def press(key: str) -> None:
         await hass.services.async_call(
-            "button", "press", {"entity_id": f"button.simulated_treadmill_{key}"}, blocking=True
+            "button",
+            "press",
+            {"entity_id": f"button.simulated_treadmill_{key}"},
+            blocking=True,
+            context=Context(user_id=hass_admin_user.id),
         )
 
     await press("start")
@@ -318,19 +334,26 @@ async def test_target_speed_maximum_follows_the_backward_cap(
 
 
 async def test_refused_command_is_a_device_error(
-    hass: HomeAssistant, loaded_simulated: MockConfigEntry
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
 ) -> None:
     """A speed the machine refuses surfaces as a translated device error."""
+    entry_id = {"config_entry_id": loaded_simulated.entry_id}
     simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    with pytest.raises(ServiceValidationError) as refused:
+        await call(hass, "set_speed", {**entry_id, "speed": 3.0})
+    # At rest a raise never reaches the machine: it might start on a target speed.
+    assert refused.value.translation_key == "refused_belt_at_rest"
+    await call(hass, "start_programme", {**entry_id, "programme": "first_steps"})
+    await advance(hass, freezer, 14)
     simulator.reject_opcode(0x02)
     with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "set_speed", {"config_entry_id": loaded_simulated.entry_id, "speed": 3.0})
+        await call(hass, "set_speed", {**entry_id, "speed": 3.0})
     assert err.value.translation_key == "command_failed"
     assert err.value.translation_placeholders["command"] == "set_speed"
 
 
 async def test_voice_switch_confirms_a_waiting_start(
-    hass: HomeAssistant, loaded_simulated: MockConfigEntry
+    hass: HomeAssistant, hass_admin_user: Any, loaded_simulated: MockConfigEntry
 ) -> None:
     """'Turn on backward intervals' while a scheduled programme waits confirms the person."""
     await call(
@@ -343,11 +366,14 @@ async def test_voice_switch_confirms_a_waiting_start(
         },
     )
     assert hass.states.get(STATUS).state == "waiting"
+    switch = {"entity_id": "switch.simulated_treadmill_backward_intervals"}
+    # An automation turning the switch on confirms nothing (rule 9): only the person does.
     await hass.services.async_call(
-        "switch",
-        "turn_on",
-        {"entity_id": "switch.simulated_treadmill_backward_intervals"},
-        blocking=True,
+        "switch", "turn_on", switch, blocking=True, context=Context(parent_id="automation")
+    )
+    assert hass.states.get(STATUS).state == "waiting"
+    await hass.services.async_call(
+        "switch", "turn_on", switch, blocking=True, context=Context(user_id=hass_admin_user.id)
     )
     assert hass.states.get(STATUS).state == "countdown"
     await call(hass, "stop", {"config_entry_id": loaded_simulated.entry_id})

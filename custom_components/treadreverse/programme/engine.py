@@ -60,6 +60,7 @@ _ACTIVE = frozenset(
     }
 )
 _MOVING = frozenset({ProgrammeStatus.RUNNING, ProgrammeStatus.TURNING})
+_HELD_CUES = frozenset({CueType.SPEED_CHANGE, CueType.INCLINE_CHANGE})
 
 type Listener = Callable[[EngineEvent], None]
 type SessionListener = Callable[[SessionRecord], None]
@@ -188,6 +189,7 @@ class Engine:
         self._queue: deque[tuple[Verb, float | None, Origin]] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._held: list[tuple[EventType | CueType, dict[str, Any]]] | None = None
         self._unsubscribe: Callable[[], None] | None = treadmill.subscribe(
             self._on_data, self._on_event
         )
@@ -264,8 +266,8 @@ class Engine:
             self.interlock.lift_latch(origin)
             if self.can_control:
                 await self.interlock.take_control(origin)
-        elif self.interlock.latched or origin is Origin.AUTOMATION:
-            wait_for_person = True  # rule 9: only the person at the belt starts it
+        elif self.interlock.latched:
+            wait_for_person = True  # rule 7: after a stop, only a person starts the belt
         now = self._clock.now()
         self._run = _Run(timeline, key, uuid.uuid4().hex, now, accrued_at=now, origin=origin)
         self._run.last_distance = self._treadmill.data.distance
@@ -396,6 +398,10 @@ class Engine:
             await asyncio.gather(worker, return_exceptions=True)
         await self.interlock.release()
 
+    async def close_link(self) -> None:
+        """Close the link after leaving safely (unload); the belt stays as rule 11 left it."""
+        await self.interlock.close_link()
+
     async def set_speed(self, speed: float, origin: Origin = Origin.PERSON) -> None:
         """Set the speed by hand through the interlock (rules 3, 4, 7, 10); never starts it."""
         self._check_manual("speed", speed, self._treadmill.capabilities.speed)
@@ -469,6 +475,9 @@ class Engine:
 
     def _emit(self, kind: EventType | CueType, **data: Any) -> None:
         """Tell every listener; public events carry the interval's data."""
+        if self._held is not None and kind in _HELD_CUES:
+            self._held.append((kind, data))
+            return
         if isinstance(kind, EventType):
             data = {**self._interval_data(), **data}
         event = EngineEvent(kind, self._clock.now(), data)
@@ -633,10 +642,16 @@ class Engine:
         else:
             self._reapply_targets(at, elapsed)
             self._hold_turn_for_fresh_cue()
+        # The belt commands due now go out first, before any listener runs; what they
+        # say is told after the interval's start, which names the speed already.
+        self._held = [] if fresh else None
         self._schedule_steps(fresh)
+        held, self._held = self._held or [], None
         if fresh:
             self._align_incline(at)
             self._emit(EventType.INTERVAL_STARTED)
+        for kind, data in held:
+            self._emit(kind, **data)
         self._schedule_phase_end()
 
     def _schedule_steps(self, fresh: bool) -> None:
@@ -853,17 +868,18 @@ class Engine:
         run = self._run
         assert run is not None
         mode = self._options.turn_mode
-        if mode is TurnMode.PAUSE and self._belt_may_move():
-            self._command(Verb.PAUSE, None, Origin.SAFETY)
-            run.belt_moving = self.advisory
-        elif again or run.target_speed > run.timeline.turn_speed:
-            self._speed(run.timeline.turn_speed, force=again)
+        # Said first: the announcer names the turn speed here, not again as a change.
         self._emit(
             CueType.SLOW_DOWN,
             turn_speed=run.timeline.turn_speed,
             turn_mode=mode.value,
             advisory=self.advisory,
         )
+        if mode is TurnMode.PAUSE and self._belt_may_move():
+            self._command(Verb.PAUSE, None, Origin.SAFETY)
+            run.belt_moving = self.advisory
+        elif again or run.target_speed > run.timeline.turn_speed:
+            self._speed(run.timeline.turn_speed, force=again)
 
     def _wait_at_turn(self) -> None:
         """No speaker works: pause the belt and wait for the person (rule 2)."""
@@ -1377,7 +1393,7 @@ class Engine:
             SessionOutcome.STOPPED: ProgrammeStatus.IDLE,
         }[outcome]
         self._set_status(status)
-        self.direction = Direction.STOPPED
+        self._set_direction(Direction.STOPPED)
         final = self.snapshot()
         self._final = replace(
             final,

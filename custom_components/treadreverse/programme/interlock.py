@@ -114,7 +114,7 @@ class InterlockError(ProgrammeError):
         super().__init__(field, text, refusal.value)
         self.verb = verb
         self.refusal = refusal
-        self.placeholders = placeholders
+        self.placeholders = {k: fmt(v) for k, v in placeholders.items()}
 
 
 class Interlock:
@@ -147,6 +147,9 @@ class Interlock:
         self._released = False  # the countdown released a start
         self._lock = asyncio.Lock()
         self._epoch = 0  # bumped by every stop: commands waiting here are superseded
+        self._stops_in_flight = 0
+        self._no_stop_in_flight = asyncio.Event()  # a release waits for a stop's reply
+        self._no_stop_in_flight.set()
         self._unsubscribe = treadmill.subscribe(self._on_data, self._on_event)
 
     # ----- what the interlock knows ---------------------------------------------------
@@ -230,7 +233,14 @@ class Interlock:
         capped = self.capped if capped is None else capped
         self._note_stop()
         _LOGGER.debug("stop from %s", origin)
-        await self._treadmill.stop()
+        self._stops_in_flight += 1
+        self._no_stop_in_flight.clear()
+        try:
+            await self._treadmill.stop()
+        finally:
+            self._stops_in_flight -= 1
+            if not self._stops_in_flight:
+                self._no_stop_in_flight.set()
         self._running = False
         known_above = self._target is not None and self._target > self.cap + _EPS
         if capped and known_above and self._may_move() and not self.control_taken_back:
@@ -318,13 +328,20 @@ class Interlock:
         self.control_taken_back = False
 
     async def release(self) -> None:
-        """Let go of the link, but only once a stop is confirmed (rule 7)."""
-        if self._treadmill.connected and (self.belt_moving or not self.latched):
+        """Let go of the link between programmes, only once a stop is confirmed (rule 7)."""
+        await self._no_stop_in_flight.wait()
+        controllable = self._treadmill.capabilities.controllable
+        if controllable and self._treadmill.connected and (self.belt_moving or not self.latched):
             try:
                 await self.stop(Origin.SAFETY)
             except CommandError as err:
                 _LOGGER.warning("Keeping the link: the stop was not confirmed (%s)", err)
                 raise
+        await self._treadmill.disconnect()
+
+    async def close_link(self) -> None:
+        """Close the link when leaving (rule 11 left the belt paused): after any stop's reply."""
+        await self._no_stop_in_flight.wait()
         await self._treadmill.disconnect()
 
     def close(self) -> None:
@@ -441,3 +458,8 @@ class _Turn:
     async def __aexit__(self, *_exc: object) -> None:
         """Let the next sequence go."""
         self._interlock._lock.release()  # noqa: SLF001
+
+
+async def close_unused_link(treadmill: Treadmill) -> None:
+    """Close a link on which no command was ever sent (a set-up probe, a failed set-up)."""
+    await treadmill.disconnect()
