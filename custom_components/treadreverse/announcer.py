@@ -375,6 +375,8 @@ def fixed_events(
             events += _turn_events(timeline, options, phase, following)
     # The closing words; the summary after them depends on the session and cannot be cached.
     events.append((EventType.PROGRAMME_COMPLETED, {}))
+    if advisory:
+        events.append((CueType.STOP_THE_BELT, {}))  # the person stops the belt (rule 7)
     return events
 
 

@@ -399,7 +399,7 @@ def test_advisory_shutdown_tells_the_person_to_stop_the_belt(language: str, reas
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_advisory_flag_on_a_reason_without_its_own_variant(language: str) -> None:
     book = BOOKS[language]
-    for reason in ("user", "console_stop", "something_new"):
+    for reason in ("console_stop", "something_new"):
         data = {"reason": reason}
         plain = book.render_event(EventType.PROGRAMME_ABORTED, data)
         assert book.render_event(EventType.PROGRAMME_ABORTED, {**data, "advisory": True}) == plain
@@ -627,3 +627,15 @@ def test_render_event_never_raises(kind: str, data: dict[str, Any], language: st
     assert not placeholders(phrase.text)
     if not any(isinstance(value, str) for value in data.values()):
         assert not re.search(r"\b(nan|inf)\b", phrase.text)
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_manual_stop_is_not_told_to_wait_for_the_belt(language: str) -> None:
+    """A stop Home Assistant cannot send is followed by "stop the belt now", not "wait"."""
+    book = BOOKS[language]
+    plain = book.render_event(EventType.PROGRAMME_ABORTED, {"reason": "user"})
+    advisory = book.render_event(EventType.PROGRAMME_ABORTED, {"reason": "user", "advisory": True})
+    assert advisory is not None
+    assert plain is not None
+    assert advisory != plain
+    assert plain.text.startswith(advisory.text)

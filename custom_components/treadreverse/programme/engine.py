@@ -1407,7 +1407,14 @@ class Engine:
             self._emit(EventType.PROGRAMME_COMPLETED)
             self._emit(CueType.SUMMARY, final=True, **summary)
         elif announce:
-            self._emit(EventType.PROGRAMME_ABORTED, reason=reason, outcome=outcome.value)
+            # Where Home Assistant cannot stop the belt the person is told to (rule 7).
+            advisory = not self._treadmill.capabilities.controllable
+            self._emit(
+                EventType.PROGRAMME_ABORTED,
+                reason=reason,
+                outcome=outcome.value,
+                **({"advisory": True} if advisory else {}),
+            )
         self._run = None
         self._last_session = record
         for listener in list(self._session_listeners):
