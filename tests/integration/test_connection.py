@@ -219,3 +219,34 @@ async def test_diagnostics_redact_the_address(hass: HomeAssistant, hass_client: 
     assert result["entry"]["data"]["address"] == "**REDACTED**"
     assert result["kind"] == "ftms"
     assert result["capabilities"]["controllable"] is True
+
+
+@pytest.mark.usefixtures("bluetooth_treadmill")
+async def test_completed_programme_stops_before_the_release(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, peripheral: SimulatedFtmsPeripheral
+) -> None:
+    """keep_connected off: a completed programme's stop is confirmed before the link goes.
+
+    Finding 1: the release disconnected first, the queued stop was never written and
+    the belt ran on at 3 km/h while the session said "completed".
+    """
+    entry = ftms_entry(keep_connected=False, remote_control=True)
+    await setup(hass, entry)
+    # A speaker that works (rule 9): without one the belt is never started by us.
+    entry.runtime_data.coordinator.speaker_check = lambda: True
+    definition = {
+        "name": "Short",
+        "segments": [{"direction": "forward", "duration": 20, "speed": 3.0}],
+    }
+    await hass.services.async_call(
+        DOMAIN,
+        "start_programme",
+        {"config_entry_id": entry.entry_id, "definition": definition, "wait_for_person": False},
+        blocking=True,
+    )
+    for _ in range(40):
+        await advance(hass, freezer, 1)
+    assert hass.states.get("sensor.garage_treadmill_programme_status").state == "completed"
+    assert b"\x08\x01" in peripheral.writes  # STOP reached the treadmill
+    assert not peripheral.belt_running
+    assert not peripheral.connected  # and only then was the link released

@@ -405,3 +405,24 @@ async def test_stop_while_a_start_is_prepared_wins(
     assert hass.states.get(STATUS).state == "idle"
     simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
     assert bytes([0x07]) not in simulator.writes
+
+
+async def test_an_automation_resume_waits_for_the_person(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
+) -> None:
+    """Rule 9: a resume from an automation waits, as its start does; the person confirms."""
+    entry_id = {"config_entry_id": loaded_simulated.entry_id}
+    simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    await call(hass, "start_programme", {**entry_id, "programme": "first_steps"})
+    await advance(hass, freezer, 15)
+    await call(hass, "pause", entry_id, context=Context(parent_id="automation-run"))
+    assert hass.states.get(STATUS).state == "paused"  # pause is accepted from everyone
+    writes = len(simulator.writes)
+    await call(hass, "resume", entry_id, context=Context(parent_id="automation-run"))
+    assert hass.states.get(STATUS).state == "waiting"
+    await advance(hass, freezer, 30)
+    assert len(simulator.writes) == writes  # nothing moved
+    assert not simulator.belt_running
+    await call(hass, "resume", entry_id)  # the person at the dashboard
+    assert hass.states.get(STATUS).state == "countdown"
+    await call(hass, "stop", entry_id)
