@@ -1,56 +1,106 @@
-"""Hypothesis properties: safety rules 1-11 on the command stream and the belt."""
+"""Hypothesis properties: safety rules 1-11 (tests/rules.py) on a hostile treadmill.
+
+Random programmes, options and timed faults run in virtual time on the hostile fake:
+reply latency, lost, late and reordered replies, a stored target that START resumes
+at, control taken back, distance counters that freeze or reset, a link that drops in the
+middle of a command, console actions, speakers failing, manual commands from a person
+and from automations (inside and above the cap), `speed_scale` up to 1.5, and waiting for
+the person with its 10-minute give-up. Every rule is judged on the belt's true trace.
+Profiles (tests/programme/conftest.py is not used: see `_profile` below): "default"
+explores a little, "ci" (scripts/test) runs 200 derandomized examples, "soak"
+(scripts/soak-properties N) runs N random ones.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+import logging
+import os
 from typing import Any
 
-from hypothesis import HealthCheck, assume, event as note_event, given, settings, strategies as st
+from hypothesis import (
+    HealthCheck,
+    assume,
+    event as note_event,
+    example,
+    given,
+    settings,
+    strategies as st,
+)
+from hypothesis.errors import InvalidArgument
 import pytest
 
 from custom_components.treadreverse.programme.compiler import compile_programme
-from custom_components.treadreverse.programme.engine import TURN_SPEED_TOLERANCE, Engine
-from custom_components.treadreverse.programme.events import (
-    CueType,
-    EngineEvent,
-    EventType,
-    ProgrammeStatus,
-)
+from custom_components.treadreverse.programme.engine import Engine
+from custom_components.treadreverse.programme.events import EventType, ProgrammeStatus
+from custom_components.treadreverse.programme.interlock import InterlockError, Origin
 from custom_components.treadreverse.programme.options import EngineOptions, TurnMode
 from custom_components.treadreverse.programme.schema import Programme, ProgrammeError
-from custom_components.treadreverse.programme.session import SessionRecord
-from custom_components.treadreverse.treadmill.base import CommandError, CommandFailure
+from custom_components.treadreverse.treadmill.base import (
+    Capabilities,
+    CommandError,
+    CommandFailure,
+)
+from custom_components.treadreverse.treadmill.clock import ManualClock
+from tests import rules
 
-from .fake import CAPS, MANUAL_CAPS, Command
-from .rig import Rig
+from .fake import CAPS, MANUAL_CAPS, BeltState, FakeTreadmill, FastClock
+from .rig import Rig, RigBase
 
+settings.register_profile(
+    "default",
+    max_examples=60,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=list(HealthCheck),
+)
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+settings.register_profile(
+    "soak",
+    max_examples=int(os.environ.get("SOAK_EXAMPLES", "1000")),
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+COMMANDS = ("start", "set_speed", "set_incline", "pause", "stop")
 FAULTS = (
     "console_pause",
+    "console_stop",
+    "console_start",
+    "console_speed",
+    "console_incline",
     "drop_link",
     "reconnect",
-    "console_speed",
     "control_lost",
     "safety_key",
     "command_fail",
+    "freeze_distance",
+    "reset_distance",
+    "reorder_next",
     "pause",
     "resume",
+    "resume_automation",
     "skip",
     "stop",
-    "console_start",
     "speaker_off",
     "speaker_on",
-)
-MOTION = {"start", "set_speed", "set_incline"}
-# The engine accepts a measured speed within the FTMS resolution of turn_speed, and the
-# fake reports speeds rounded to 0.01 km/h: the true belt may be this much above.
-MEASURED = TURN_SPEED_TOLERANCE + 0.006
-SETTINGS = settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    *(f"lose_reply {c}" for c in COMMANDS),
+    *(f"late_reply {c}" for c in COMMANDS),
+    *(f"drop_link_during {c}" for c in COMMANDS),
 )
 
 
@@ -63,7 +113,7 @@ def segments(draw: st.DrawFn, cap: float) -> dict[str, Any]:
     squat = draw(st.booleans()) and draw(st.booleans())
     seg: dict[str, Any] = {"direction": direction, "speed": speed}
     if squat:
-        seg |= {"posture": "half_squat", "duration": draw(st.integers(1, 60))}
+        seg |= {"posture": "half_squat", "duration": draw(st.integers(10, 60))}
     elif draw(st.booleans()):
         seg["duration"] = draw(st.integers(1, 40))
     else:
@@ -83,8 +133,25 @@ def segments(draw: st.DrawFn, cap: float) -> dict[str, Any]:
 
 
 @st.composite
+def manual_commands(draw: st.DrawFn, cap: float) -> str:
+    """Draw a manual set_speed/set_incline from a person or an automation."""
+    verb = draw(st.sampled_from(["set_speed", "set_incline"]))
+    origin = draw(st.sampled_from([Origin.PERSON.value, Origin.AUTOMATION.value]))
+    if verb == "set_speed":
+        value = draw(
+            st.one_of(
+                st.floats(0.5, cap).map(lambda v: round(v, 1)),
+                st.floats(cap, 10.0).map(lambda v: round(v, 1)),
+            )
+        )
+    else:
+        value = float(draw(st.integers(0, 10)))
+    return f"manual {verb} {origin} {value}"
+
+
+@st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
-    """Draw options, a programme, a machine and timed faults."""
+    """Draw options, a programme, a hostile machine and timed faults."""
     cap = draw(st.floats(1.5, 8.0).map(lambda v: round(v, 1)))
     options = EngineOptions(
         cue_lead_time=draw(st.integers(0, 8)),
@@ -108,10 +175,11 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                     item["ramp_to"]["speed"] = min(item["ramp_to"]["speed"], cap)
     if draw(st.booleans()):
         items = [{"repeat": draw(st.integers(1, 2)), "segments": items}]
+    kinds = st.one_of(st.sampled_from(FAULTS), manual_commands(cap))
     faults = draw(
         st.lists(
-            st.tuples(st.floats(0, 150).map(lambda v: round(v, 2)), st.sampled_from(FAULTS)),
-            max_size=5,
+            st.tuples(st.floats(0, 150).map(lambda v: round(v, 2)), kinds),
+            max_size=6,
         )
     )
     return {
@@ -119,37 +187,117 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "programme": Programme.from_dict({"name": "P", "segments": items}),
         "manual": draw(st.integers(0, 12)) == 0,
         "speaker": draw(st.integers(0, 5)) > 0,
-        "scale": draw(st.sampled_from([1.0, 1.0, 0.8])),
+        "scale": draw(st.sampled_from([1.0, 1.0, 0.8, 1.2, 1.5])),
         "faults": sorted(faults),
         "deceleration": draw(st.sampled_from([1.5, 0.3, 0.05])),
-        "wait": draw(st.integers(0, 4)) == 0,
+        "reply_latency": draw(st.sampled_from([0.0, 0.0, 0.3, 1.2])),
+        "stop_keeps_target": draw(st.booleans()),
+        "wait": draw(st.sampled_from(["no", "no", "no", "confirm", "automation", "never"])),
         "shutdown": draw(st.integers(0, 4)) == 0,
     }
 
 
-@dataclass
-class Outcome:
-    """What a scenario produced."""
+def scenario(
+    segments_: list[dict[str, Any]],
+    faults: list[tuple[float, str]],
+    **fields: Any,
+) -> dict[str, Any]:
+    """Return a hand-written scenario (pinned counterexamples)."""
+    options = fields.pop("options", EngineOptions())
+    return {
+        "options": options,
+        "programme": Programme.from_dict({"name": "P", "segments": segments_}),
+        "manual": False,
+        "speaker": True,
+        "scale": 1.0,
+        "faults": sorted(faults),
+        "deceleration": 1.5,
+        "reply_latency": 0.0,
+        "stop_keeps_target": False,
+        "wait": "no",
+        "shutdown": False,
+    } | fields
 
-    rig: Rig
-    options: EngineOptions
-    sessions: list[SessionRecord]
-    cap: float
-    controllable: bool
+
+class _Errors(logging.Handler):
+    """Keep ERROR records of the integration's loggers."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep one line."""
+        self.lines.append(record.getMessage())
+
+
+class TracedFake(FakeTreadmill):
+    """The hostile fake, also keeping the belt's true state just before each command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Build the fake."""
+        super().__init__(*args, **kwargs)
+        self.cmd_belt: dict[int, BeltState] = {}
+
+    async def _command(self, name: str, value: float | None = None, effect: Any = None) -> None:
+        """Note the state before the write, then command."""
+        self.physics()
+        self.cmd_belt[len(self.trace)] = self.belt_trace[-1]
+        await super()._command(name, value, effect)
+
+
+class HostileRig(Rig):
+    """The rig on the traced hostile fake: each event keeps the belt's state then."""
+
+    def __init__(self, options: EngineOptions, caps: Capabilities, **fake: Any) -> None:
+        """Build the clock, the fake and the engine."""
+        clock = FastClock()
+        RigBase.__init__(self, clock, TracedFake(clock, caps, **fake), options)
+
+    def _record(self, event: Any) -> None:
+        """Keep an event with the belt's true state at that moment."""
+        super()._record(event)
+        self.tm.cmd_belt[len(self.tm.trace) - 1] = self.tm.belt_trace[-1]
+
+
+def _mark(rig: Rig, label: str) -> None:
+    """Mark the trace with the belt's true state (the fake's marks take a label only)."""
+    rig.tm.physics()
+    rig.tm.mark(label)
+    if isinstance(rig.tm, TracedFake):
+        rig.tm.cmd_belt[len(rig.tm.trace) - 1] = rig.tm.belt_trace[-1]
 
 
 def _inject(rig: Rig, kind: str, tasks: set[asyncio.Task[Any]]) -> None:
-    """Inject one fault or one user action, marking the trace first."""
+    """Inject one fault, console action or person's action, marking the trace first."""
     engine, tm = rig.engine, rig.tm
-    tm.mark(kind)
+    if not engine.active and kind in ("resume", "resume_automation", "pause", "skip"):
+        return
+    _mark(rig, kind)
+    word, _, rest = kind.partition(" ")
+    hooks = {
+        "lose_reply": lambda: tm.lose_reply(rest),
+        "late_reply": lambda: tm.late_reply(rest, 3.5),
+        "drop_link_during": lambda: tm.drop_link_during(rest, applied=True),
+    }
+    if word in hooks:
+        hooks[word]()
+        return
     actions = {
         "console_pause": tm.console_pause,
+        "console_stop": tm.console_stop,
         "drop_link": tm.drop_link,
         "reconnect": tm.reconnect,
+        # The person slows down on the console (never above what is stored).
         "console_speed": lambda: tm.console_speed(min(1.0, tm.target or 1.0)),
+        "console_incline": lambda: tm.console_incline(min(1.0, tm.incline)),
         "control_lost": tm.control_lost,
         "safety_key": tm.safety_key,
         "console_start": tm.console_start,
+        "freeze_distance": tm.freeze_distance,
+        "reset_distance": tm.reset_distance,
+        "reorder_next": tm.reorder_next,
         "speaker_off": lambda: setattr(rig, "speaker", False),
         "speaker_on": lambda: setattr(rig, "speaker", True),
         "command_fail": lambda: tm.failures.update(
@@ -159,339 +307,232 @@ def _inject(rig: Rig, kind: str, tasks: set[asyncio.Task[Any]]) -> None:
     if kind in actions:
         actions[kind]()
         return
-    coro = {
-        "pause": engine.pause,
-        "resume": engine.resume,
-        "skip": engine.skip,
-        "stop": engine.stop,
-    }[kind]()
+    if word == "manual":
+        verb, origin, value = rest.split()
+        method = engine.set_speed if verb == "set_speed" else engine.set_incline
+        coro = method(float(value), Origin(origin))
+    else:
+        coro = {
+            "pause": engine.pause,
+            "resume": engine.resume,
+            "resume_automation": lambda: engine.resume(Origin.AUTOMATION),
+            "skip": engine.skip,
+            "stop": engine.stop,
+        }[kind]()
 
     async def guarded() -> None:
-        with contextlib.suppress(CommandError):
+        # A refusal (InterlockError) or a failed command is an answer, not a defect: what
+        # matters is what the belt did.
+        with contextlib.suppress(CommandError, InterlockError, ProgrammeError):
             await coro
 
-    task = asyncio.get_running_loop().create_task(guarded())
-    tasks.add(task)
+    tasks.add(asyncio.get_running_loop().create_task(guarded()))
 
 
-async def _scenario(data: dict[str, Any]) -> Outcome:
-    """Run one scenario in virtual time."""
+def _compile(data: dict[str, Any], caps: Capabilities) -> tuple[Any, float]:
+    """Compile the programme at its scale, or at 1.0 when the scale is refused."""
+    for scale in dict.fromkeys((data["scale"], 1.0)):
+        try:
+            return compile_programme(data["programme"], data["options"], caps, scale), scale
+        except ProgrammeError:
+            continue
+    assume(False)  # refused even unscaled (a lead-in too short): nothing to run
+    raise AssertionError  # pragma: no cover
+
+
+async def _scenario(data: dict[str, Any]) -> rules.RuleTrace:
+    """Run one scenario in virtual time; return what happened."""
     caps = MANUAL_CAPS if data["manual"] else CAPS
     options: EngineOptions = data["options"]
-    rig = Rig(options, caps, deceleration=data["deceleration"])
-    rig.speaker = data["speaker"]
-    tasks: set[asyncio.Task[Any]] = set()
-    for at, kind in data["faults"]:
-        rig.clock.call_at(rig.start + timedelta(seconds=at), lambda k=kind: _inject(rig, k, tasks))
-    try:
-        await rig.engine.start(
-            data["programme"], key="p", speed_scale=data["scale"], wait_for_person=data["wait"]
-        )
-    except ProgrammeError:
-        assume(False)  # a scaled speed the machine cannot do: refused, nothing to run
-    if data["wait"]:
-        await rig.run(3, step=1)
-        rig.tm.mark("confirm")
-        rig.engine.confirm_person()
-    limit = compile_programme(data["programme"], options, caps, data["scale"]).estimated_duration
-    horizon = limit * 1.5 + 400
-    waited = paused = 0.0
-    resumes = 0
-    while rig.engine.active and waited < horizon:
-        await rig.clock.advance(1.0)
-        waited += 1
-        paused = paused + 1 if rig.engine.status is ProgrammeStatus.PAUSED else 0
-        if paused > 20 and waited > 200 and resumes < 10:
-            resumes += 1
-            rig.speaker = True
-            rig.tm.failures.clear()
-            if not rig.tm.link:
-                rig.tm.reconnect()
-            rig.tm.mark("resume")
-            await rig.engine.resume()
-    if rig.engine.active:
-        if data["shutdown"]:
-            rig.tm.mark("shutdown")
-            await rig.engine.shutdown("unload")
-        else:
-            rig.tm.link = True
-            rig.tm.mark("stop")
-            await rig.engine.stop()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await rig.close()
-    return Outcome(
-        rig,
+    timeline, scale = _compile(data, caps)
+    with contextlib.suppress(InvalidArgument):  # outside a test (a pinned replay)
+        note_event(f"scale {scale}")
+    rig = HostileRig(
         options,
-        rig.sessions,
-        min(options.max_backward_speed, 16.0),
-        caps.controllable and options.remote_control,
+        caps,
+        deceleration=data["deceleration"],
+        reply_latency=data["reply_latency"],
+        stop_keeps_target=data["stop_keeps_target"],
     )
-
-
-def _events(outcome: Outcome) -> list[tuple[str, Any]]:
-    """Return the shared trace."""
-    return outcome.rig.tm.trace
-
-
-def check_backward_cap(outcome: Outcome) -> None:
-    """Rule 3: no speed above the cap while backward or turning (commands and belt)."""
-    facing = "forward"
-    state = "forward"
-    advisory = not outcome.controllable
-    for kind, item in _events(outcome):
-        if kind == "event":
-            event, belt = item
-            if event.type is CueType.ADVISORY_MODE:
-                advisory = True  # from now on the person drives the belt (rule 10)
-            elif event.type is CueType.MOUNT:
-                facing = state = "backward"
-            elif event.type in (CueType.SLOW_DOWN, CueType.WAIT_AT_TURN):
-                state = "turning"
-            elif event.type is EventType.DIRECTION_CHANGED:
-                state = event.data["to"]
-            elif event.type is CueType.TURN_NOW:
-                facing = event.data["to"]
-            if facing == "backward" and not advisory:
-                assert belt <= outcome.cap + MEASURED, (event, belt)
-        elif kind == "cmd" and item.name == "set_speed" and state != "forward":
-            assert item.value <= outcome.cap + 1e-9, (state, item)
-    # The belt itself: between the turn to backward and the turn to forward.
-    _check_belt_while_backward(outcome)
-
-
-def _check_belt_while_backward(outcome: Outcome) -> None:
-    """Check the fake's speed history during backward stretches."""
-    if not outcome.controllable:
-        return
-    windows: list[tuple[datetime, datetime | None]] = []
-    begin: datetime | None = None
-    for event in outcome.rig.events:
-        if event.type is CueType.ADVISORY_MODE:
-            if begin is not None:
-                windows.append((begin, event.at))
-                begin = None
-            break  # the person drives the belt from here (rule 10)
-        to = event.data.get("to") or event.data.get("direction")
-        if event.type in (CueType.TURN_NOW, CueType.MOUNT) and to == "backward":
-            begin = event.at
-        elif event.type is CueType.TURN_NOW and to == "forward" and begin is not None:
-            windows.append((begin, event.at))
-            begin = None
-    if begin is not None:
-        windows.append((begin, None))
-    for moment, speed in outcome.rig.tm.history:
-        for start, end in windows:
-            if start <= moment and (end is None or moment <= end):
-                assert speed <= outcome.cap + MEASURED, (moment, speed)
-
-
-def check_turns(outcome: Outcome) -> None:
-    """Rules 1 and 2: turn cue in time and never after; TURN_NOW only on a slow belt."""
-    said = False
-    turning = False
-    advisory = not outcome.controllable
-    for kind, item in _events(outcome):
-        if kind != "event":
-            continue
-        event, belt = item
-        if event.type is CueType.ADVISORY_MODE:
-            advisory = True  # the person drives the belt; turns are timed (rule 10)
-        elif event.type is EventType.TURN_AROUND_SOON:
-            assert not turning
-            assert event.data["seconds"] <= outcome.options.cue_lead_time + 1e-6
-            said = True
-        elif event.type in (CueType.SLOW_DOWN, CueType.WAIT_AT_TURN) and not turning:
-            assert said, "turn without a turn-around-soon cue"
-            turning = True
-        elif event.type is CueType.TURN_NOW and not advisory:
-            turn_speed = outcome.options.turn_speed
-            assert belt <= turn_speed + MEASURED, (event, belt)
-        elif event.type is EventType.DIRECTION_CHANGED:
-            assert turning or said
-            said = turning = False
-
-
-def check_nothing_moves_after_fault(outcome: Outcome) -> None:
-    """Rule 6/10: after a pause, abort or advisory switch, no motion until a resume."""
-    blocked = False
-    advisory = False
-    last_speed = 0.0  # a set_speed at or below the last one only lowers the target
-    for kind, item in _events(outcome):
-        if kind == "mark" and item[1] in ("resume", "console_start", "confirm"):
-            blocked = False
-        elif kind == "event":
-            event = item[0]
-            if event.type in (EventType.PROGRAMME_PAUSED, EventType.PROGRAMME_ABORTED):
-                blocked = True
-            if event.type is CueType.ADVISORY_MODE:
-                advisory = True
-            if event.type is EventType.PROGRAMME_STARTED:
-                blocked = advisory = False
-        elif kind == "cmd":
-            if advisory:
-                assert item.name == "stop", item
-            lowering = item.name == "set_speed" and item.value <= last_speed + 1e-9
-            if blocked and not lowering:
-                assert item.name not in MOTION or _is_shutdown_slowdown(outcome, item), item
-            if item.name == "set_speed":
-                last_speed = item.value
-
-
-def _is_shutdown_slowdown(outcome: Outcome, command: Command) -> bool:
-    """Return whether a command is the shutdown's slow-down (allowed, rule 11)."""
-    marks = [m for m in outcome.rig.tm.marks if m[1] == "shutdown"]
-    return (
-        bool(marks)
-        and command.at >= marks[0][0]
-        and command.name == "set_speed"
-        and (command.value or 0) <= outcome.options.turn_speed + 0.01
+    rig.speaker = data["speaker"]
+    errors = _Errors()
+    logger = logging.getLogger("custom_components.treadreverse")
+    logger.addHandler(errors)
+    tasks: set[asyncio.Task[Any]] = set()
+    try:
+        for at, kind in data["faults"]:
+            rig.clock.call_at(
+                rig.start + timedelta(seconds=at), lambda k=kind: _inject(rig, k, tasks)
+            )
+        wait = data["wait"]
+        origin = Origin.AUTOMATION if wait == "automation" else Origin.PERSON
+        if origin is Origin.PERSON:
+            _mark(rig, "start")
+        await rig.engine.run_timeline(
+            timeline, key="p", wait_for_person=wait in ("confirm", "never"), origin=origin
+        )
+        if wait in ("confirm", "automation"):
+            await rig.run(3, step=1)
+            _mark(rig, "confirm")
+            rig.engine.confirm_person()
+        horizon = timeline.estimated_duration * 1.5 + 400 + (600 if wait == "never" else 0)
+        waited = paused = 0.0
+        resumes = 0
+        while rig.engine.active and waited < horizon:
+            await rig.clock.advance(1.0)
+            waited += 1
+            paused = paused + 1 if rig.engine.status is ProgrammeStatus.PAUSED else 0
+            if paused > 20 and waited > 200 and resumes < 10:
+                resumes += 1
+                rig.speaker = True
+                _mark(rig, "speaker_on")
+                rig.tm.failures.clear()
+                if not rig.tm.link:
+                    _mark(rig, "reconnect")
+                    rig.tm.reconnect()
+                _mark(rig, "resume")
+                with contextlib.suppress(CommandError, InterlockError):
+                    await rig.engine.resume()
+        if rig.engine.active:
+            if data["shutdown"]:
+                _mark(rig, "shutdown")
+                await rig.engine.shutdown("unload")
+            else:
+                if not rig.tm.link:
+                    _mark(rig, "reconnect")
+                    rig.tm.reconnect()
+                _mark(rig, "stop")
+                with contextlib.suppress(CommandError):
+                    await rig.engine.stop()
+        await rig.run(5)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await rig.close()
+    finally:
+        logger.removeHandler(errors)
+    backward = [i.segment.direction.value == "backward" for i in timeline.intervals]
+    trace = fake_trace(
+        rig,
+        options=options,
+        caps=caps,
+        speaker=data["speaker"],
+        first_backward=backward[0],
+        last_backward=backward[-1],
     )
+    trace.errors = errors.lines
+    trace.distance_limits = {
+        p.interval.index: p.max_duration
+        for p in timeline.phases
+        if p.interval is not None and p.max_duration is not None
+    }
+    return trace
 
 
-def check_stop_first(outcome: Outcome) -> None:
-    """Rule 7: the first command after stop() is called is stop."""
-    pending = False
-    for kind, item in _events(outcome):
-        if kind == "mark" and item[1] == "stop":
-            pending = True
-        elif kind == "cmd" and pending:
-            assert item.name == "stop", item
-            pending = False
+def fake_trace(
+    rig: Rig,
+    *,
+    options: EngineOptions,
+    caps: Capabilities,
+    speaker: bool,
+    first_backward: bool,
+    last_backward: bool,
+) -> rules.RuleTrace:
+    """Build the rules' trace from a rig on the (traced) fake."""
+    tm = rig.tm
+    belt = [rules.Belt(s.at, s.speed, s.incline, s.running, s.target) for s in tm.belt_trace]
+    trace = rules.RuleTrace(
+        options=options,
+        cap=min(options.max_backward_speed, caps.speed.maximum if caps.speed else 16.0),
+        controllable=caps.controllable,
+        remote_control=caps.controllable and options.remote_control,
+        entries=[],
+        belt=belt,
+        sessions=rig.sessions,
+        speaker=speaker,
+        first_backward=first_backward,
+        last_backward=last_backward,
+        start=rig.start,
+    )
+    before: dict[int, BeltState] = getattr(tm, "cmd_belt", {})
+    for index, (kind, item) in enumerate(tm.trace):
+        if kind == "cmd":
+            state = before.get(index)
+            pre = rules.Belt(*state) if state is not None else trace.belt_at(item.at)
+            trace.entries.append(rules.Entry(item.at, "cmd", item.name, item.value, pre))
+        elif kind == "mark":
+            at, label = item
+            name, value = label, None
+            if label.startswith("manual "):
+                _, verb, origin, number = label.split()
+                name, value = "manual", (verb, origin, float(number))
+            state = before.get(index)
+            pre = rules.Belt(*state) if state is not None else trace.belt_at(at)
+            trace.entries.append(rules.Entry(at, "mark", name, value, pre))
+        else:
+            event, _speed = item
+            state = before.get(index)
+            pre = rules.Belt(*state) if state is not None else trace.belt_at(event.at)
+            trace.entries.append(rules.Entry(event.at, "event", str(event.type), event, pre))
+    return trace
 
 
-def check_stagger(outcome: Outcome) -> None:
-    """Rule 4: speed and incline are never both raised at the same moment."""
-    speed = incline = 0.0
-    raised: dict[datetime, set[str]] = {}
-    for command in outcome.rig.tm.log:
-        if command.name in ("start", "set_speed"):
-            value = speed if command.name == "start" else command.value or 0.0
-            if value > speed + 1e-9 or command.name == "start":
-                raised.setdefault(command.at, set()).add("speed")
-            speed = value
-        elif command.name == "set_incline":
-            value = command.value or 0.0
-            if value > incline + 1e-9:
-                raised.setdefault(command.at, set()).add("incline")
-            incline = value
-    assert all(kinds != {"speed", "incline"} for kinds in raised.values()), raised
+# Finding 5: turn_mode pause, forward 2.0 then backward 1.0, cap 1.5: the pause at the
+# turn left the stored target at 2.0; the link drops; the console start ran the belt at
+# 2.0 km/h with the person facing backward.
+FINDING_5 = scenario(
+    [
+        {"direction": "forward", "duration": 20, "speed": 2.0},
+        {"direction": "backward", "duration": 30, "speed": 1.0},
+    ],
+    [(28.0, "drop_link"), (33.0, "console_start")],
+    options=EngineOptions(
+        turn_mode=TurnMode.PAUSE,
+        max_backward_speed=1.5,
+        turn_speed=1.0,
+        cue_lead_time=5,
+        start_countdown=5,
+    ),
+)
 
-
-def check_countdown(outcome: Outcome) -> None:
-    """Rule 9: every start follows a full countdown that nothing interrupted."""
-    countdown_at: datetime | None = None
-    ticks: list[int] = []
-    for kind, item in _events(outcome):
-        if kind == "event":
-            event = item[0]
-            if event.type is CueType.COUNTDOWN:
-                countdown_at, ticks = event.at, []
-            elif event.type is CueType.COUNTDOWN_TICK:
-                ticks.append(event.data["seconds"])
-            elif event.type in (EventType.PROGRAMME_PAUSED, EventType.PROGRAMME_ABORTED):
-                countdown_at = None
-        elif kind == "mark" and item[1] == "stop":
-            countdown_at = None
-        elif kind == "cmd" and item.name == "start":
-            assert countdown_at is not None, item
-            waited = (item.at - countdown_at).total_seconds()
-            assert waited >= outcome.options.start_countdown - 1e-6
-            assert ticks == [3, 2, 1]
-            countdown_at = None
-
-
-def check_advisory(outcome: Outcome) -> None:
-    """Advisory mode (manual or remote control off) sends no command at all."""
-    if not outcome.controllable:
-        # Rule 7: the only command is a stop (sent whenever a link exists).
-        assert {c.name for c in outcome.rig.tm.log} <= {"stop"}
-        for event in outcome.rig.events:
-            if event.type in (CueType.SPEED_CHANGE, CueType.INCLINE_CHANGE):
-                assert event.data["advisory"] is True
-
-
-def check_half_squat(outcome: Outcome) -> None:
-    """Rule 5: half-squat segments last at most 60 s and follow a knee warning."""
-    warned = False
-    for event in outcome.rig.events:
-        if event.type is CueType.KNEE_WARNING:
-            warned = True
-        elif event.type is EventType.INTERVAL_STARTED:
-            if event.data["label_key"].endswith("half_squat"):
-                assert warned
-            warned = False
-    for session in outcome.sessions:
-        for segment in session.segments:
-            if segment.label_key.endswith("half_squat"):
-                assert segment.actual_duration_s <= 60 + 1e-6
-                assert segment.planned_distance_m is None
-
-
-def check_session(outcome: Outcome) -> None:
-    """Rule 11 and the record: one finished session, nothing left running."""
-    assert len(outcome.sessions) == 1
-    record = outcome.sessions[0]
-    assert record.outcome is not None
-    assert SessionRecord.from_dict(record.to_dict()) == record
-    assert not outcome.rig.engine.active
-    assert outcome.rig.engine._timers == []
-    assert outcome.rig.engine._run_timers == []
-    assert outcome.rig.engine._tasks == set()
-    if any(m[1] == "shutdown" for m in outcome.rig.tm.marks):
-        assert record.reason == "unload"
-        after = [c for c in outcome.rig.tm.log if c.at >= outcome.rig.tm.marks[-1][0]]
-        assert {c.name for c in after} <= {"set_speed", "pause"}
-
-
-CHECKS = (
-    check_backward_cap,
-    check_turns,
-    check_nothing_moves_after_fault,
-    check_stop_first,
-    check_stagger,
-    check_countdown,
-    check_advisory,
-    check_half_squat,
-    check_session,
+# Found by this property (engine bug, open): the belt does not reach turn_speed in time
+# (slow deceleration), the turn timeout pauses it; the measured speed then reaches
+# turn_speed, the turn completes on the paused belt, and the next segment sends a raising
+# set_speed to the resting belt (1.0 over a stored 0.5) instead of a countdown and START;
+# its ramp's next raise is refused by the interlock (logged at ERROR).
+TURN_TIMEOUT_THEN_RAISE_AT_REST = scenario(
+    [
+        {"direction": "forward", "duration": 20, "speed": 5.0},
+        {"direction": "backward", "duration": 30, "speed": 1.0, "ramp_to": {"speed": 2.0}},
+    ],
+    [],
+    deceleration=0.05,
+    options=EngineOptions(turn_speed=0.5, turn_duration=1, max_backward_speed=2.0, cue_lead_time=0),
+)
+# Found by this property (engine bug, open): a distance segment before a turn ends on
+# the measured distance; its turn cue is said when the estimate says cue_lead_time is
+# left, sampled at 1 Hz, so the turn (slow_down) can begin 0 s after the cue (rule 2).
+DISTANCE_TURN_CUE_LATE = scenario(
+    [
+        {"direction": "forward", "distance": 6, "speed": 1.0},
+        {"direction": "backward", "distance": 5, "speed": 1.0},
+    ],
+    [],
+    options=EngineOptions(turn_speed=1.0, turn_duration=1, max_backward_speed=2.0, cue_lead_time=1),
 )
 
 
-@SETTINGS
-@given(scenarios())
+@example(data=FINDING_5)
+@example(data=TURN_TIMEOUT_THEN_RAISE_AT_REST)
+@example(data=DISTANCE_TURN_CUE_LATE)
+@given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
-    """Every safety rule holds on random programmes, options and faults."""
-    outcome = asyncio.run(_scenario(data))
-    note_event(f"outcome: {outcome.sessions[0].outcome}")
-    note_event(f"turns: {min(len(outcome.rig.of(EventType.DIRECTION_CHANGED)), 3)}")
-    note_event(f"advisory: {outcome.rig.engine.advisory}")
-    try:
-        for check in CHECKS:
-            check(outcome)
-    except AssertionError:  # pragma: no cover - shown when a property fails
-        _explain(data, outcome)
-        raise
-
-
-def _explain(data: dict[str, Any], outcome: Outcome) -> None:  # pragma: no cover
-    """Print the timeline, the commands and the events of a failing scenario."""
-    options, caps = data["options"], CAPS if not data["manual"] else MANUAL_CAPS
-    timeline = compile_programme(data["programme"], options, caps, data["scale"])
-    print("\n".join(timeline.render()))  # noqa: T201
-    for kind, item in outcome.rig.tm.trace:
-        if kind == "cmd":
-            print(outcome.rig.t(item.at), "CMD", item.name, item.value)  # noqa: T201
-        elif kind == "mark":
-            print(outcome.rig.t(item[0]), "MARK", item[1])  # noqa: T201
-        else:
-            event, belt = item
-            print(outcome.rig.t(event.at), event.type, belt, event.data)  # noqa: T201
-
-
-def _record(events: list[EngineEvent]) -> Any:
-    """Return a listener that keeps events."""
-    return events.append
+    """Every safety rule holds on random programmes, options and a hostile belt."""
+    trace = asyncio.run(_scenario(data))
+    note_event(f"outcome: {trace.sessions[0].outcome if trace.sessions else None}")
+    note_event(f"turns: {min(sum(e.type is EventType.DIRECTION_CHANGED for e in trace.events), 3)}")
+    assert len(trace.sessions) == 1, trace.render()
+    rules.check_all(trace)
 
 
 @settings(max_examples=40, deadline=None)
@@ -513,6 +554,22 @@ def test_compiler_refuses_or_respects_the_cap(speeds: list[float], scale: float)
     for interval, speed in zip(timeline.intervals, speeds, strict=True):
         assert interval.speed <= options.max_backward_speed
         assert abs(interval.speed - speed * scale) <= 0.051
+
+
+def test_rules_catch_a_start_without_countdown() -> None:
+    """The rule checks are not vacuous: a bare start breaks rule 9."""
+    clock = ManualClock()
+    now: datetime = clock.now()
+    trace = rules.RuleTrace(
+        options=EngineOptions(),
+        cap=4.0,
+        controllable=True,
+        remote_control=True,
+        entries=[rules.Entry(now, "cmd", "start", None, rules.Belt(now, 0, 0, False, 2.0))],
+        belt=[rules.Belt(now, 0, 0, False, 2.0), rules.Belt(now, 0, 0, True, 2.0)],
+    )
+    with pytest.raises(rules.RuleBroken, match="rule 9"):
+        rules.check_countdown(trace)
 
 
 def test_engine_is_constructible_without_loop() -> None:
