@@ -1,7 +1,8 @@
 """State writes per minute of steady walking: ours against a writer of every changed field.
 
-A simulated treadmill walks a one-segment forward programme (4.0 km/h, 2 % incline) started
-through `treadreverse.start_programme`; after the first 30 s (countdown, belt and incline
+A simulated treadmill with one speaker (without one the countdown never starts: rule 9)
+walks a one-segment forward programme (4.0 km/h, 2 % incline) started through
+`treadreverse.start_programme`; after the first 30 s (countdown, belt and incline
 ramping) we count, for 10 simulated minutes with 1 Hz Treadmill Data notifications:
 
 - ours: `state_changed` events of every entity of the entry (measurements, programme
@@ -23,7 +24,11 @@ from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UN
 from homeassistant.core import Event, EventStateChangedData, callback
 from homeassistant.helpers import entity_registry as er
 
-from benchmarks.ha_harness import run_simulated, simulated_home_assistant
+from benchmarks.ha_harness import (
+    async_setup_speakers,
+    run_simulated,
+    simulated_home_assistant,
+)
 from custom_components.treadreverse.const import DOMAIN
 from custom_components.treadreverse.sensor import SENSORS
 from custom_components.treadreverse.treadmill.base import LiveData
@@ -34,6 +39,7 @@ PROGRAMME = {
     "name": "Steady walk",
     "segments": [{"direction": "forward", "duration": 720, "speed": 4.0, "incline": 2.0}],
 }
+SPEAKER_OPTIONS = {"speakers": ["media_player.living_room"], "tts_engine": "tts.test_speech"}
 # Measurement sensors fed by Treadmill Data: sensor key -> LiveData field.
 MEASUREMENTS = {"speed": "speed", "incline": "incline", "distance": "distance"}
 MEASUREMENTS |= {"energy": "energy", "heart_rate": "heart_rate"}
@@ -116,7 +122,9 @@ async def _measure() -> tuple[Recording, dict[str, str]]:
     """Walk the programme and record notifications and state writes."""
     async with simulated_home_assistant() as sim:
         hass = sim.hass
-        entry = await sim.async_setup_entry({})
+        # A working speaker: without one the countdown never starts (rule 9).
+        await async_setup_speakers(hass, "Living room")
+        entry = await sim.async_setup_entry(SPEAKER_OPTIONS)
         registry = er.async_get(hass)
         ours = {e.entity_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
         entity_ids = {}

@@ -5,6 +5,9 @@ Time works as in tests/integration: freezegun freezes `dt_util.utcnow()` and `ti
 loop's clock (`loop.time()`) jumps with each simulated second and runs in real time within
 it, so the differences of `loop.time()` inside one simulated second (cue lateness) are real
 processing times; under a plain `freeze_time()` they would all read 0.
+
+`real_home_assistant()` is the same test Home Assistant on the real clock, for figures
+measured in real time (bench_scale).
 """
 
 from __future__ import annotations
@@ -270,15 +273,29 @@ async def simulated_home_assistant(start: datetime = START) -> AsyncIterator[Sim
     """Yield a fresh test Home Assistant (own temp config dir) with time frozen at `start`."""
     loop = asyncio.get_running_loop()
     assert isinstance(loop, SimulatedLoop), "run this under run_simulated()"
+    with freezegun.freeze_time(start) as freezer:
+        async with _test_home_assistant() as hass:
+            yield Simulation(hass, freezer, loop)
+
+
+@asynccontextmanager
+async def real_home_assistant() -> AsyncIterator[HomeAssistant]:
+    """Yield a fresh test Home Assistant on the real clock (run it under asyncio.run)."""
+    _quiet_logs()
+    async with _test_home_assistant() as hass:
+        yield hass
+
+
+@asynccontextmanager
+async def _test_home_assistant() -> AsyncIterator[HomeAssistant]:
+    """Yield a test Home Assistant with custom integrations; unload and stop it after."""
+    loop = asyncio.get_running_loop()
     errors: list[BaseException] = []
 
     def on_error(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         errors.append(context.get("exception") or RuntimeError(context["message"]))
 
-    with (
-        tempfile.TemporaryDirectory(prefix="treadreverse-bench-") as config_dir,
-        freezegun.freeze_time(start) as freezer,
-    ):
+    with tempfile.TemporaryDirectory(prefix="treadreverse-bench-") as config_dir:
         async with async_test_home_assistant(config_dir=config_dir) as hass:
             # What PHACC's enable_custom_integrations fixture does.
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
@@ -286,7 +303,7 @@ async def simulated_home_assistant(start: datetime = START) -> AsyncIterator[Sim
             await translation.async_load_integrations(hass, {"homeassistant"})
             loop.set_exception_handler(on_error)
             try:
-                yield Simulation(hass, freezer, loop)
+                yield hass
             finally:
                 for entry in hass.config_entries.async_entries():
                     if entry.state is ConfigEntryState.LOADED:
