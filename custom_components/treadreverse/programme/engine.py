@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import logging
+import math
 from typing import Any
 import uuid
 
@@ -139,6 +140,8 @@ class _Run:
     distance_stalled: bool = False  # rule 8: this segment's distance is estimated
     stall_said: bool = False
     start_cues_said: bool = False
+    lead_said_at: datetime | None = None
+    end_held_until: datetime | None = None  # a measured segment waits for its turn cue
     start_carried_speed: bool = False  # our start set the speed: no need to resend it
 
     @property
@@ -190,6 +193,8 @@ class Engine:
         self._worker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: list[tuple[EventType | CueType, dict[str, Any]]] | None = None
+        self._starting_worker = False
+        self._dropped_while_starting = False
         self._unsubscribe: Callable[[], None] | None = treadmill.subscribe(
             self._on_data, self._on_event
         )
@@ -626,6 +631,7 @@ class Engine:
         run.phase_index = index
         run.phase_start = at - timedelta(seconds=elapsed)
         run.elapsed = 0.0
+        run.end_held_until = None
         if run.phase.kind is PhaseKind.TURN:
             self._begin_turn(at)
             return
@@ -636,6 +642,7 @@ class Engine:
             run.meter = _SegmentMeter(started=True)
             run.phase_distance = 0.0
             run.lead_said = False
+            run.lead_said_at = None
             run.done_steps = set()
             run.distance_stalled = False
             run.distance_moved_at = at
@@ -703,8 +710,13 @@ class Engine:
         assert run is not None
         assert run.phase_start is not None
         following = self._phase_after(run.phase_index)
+        if following is None or following.kind is not PhaseKind.TURN:
+            return
         end = self._phase_end_at()
-        if following is None or following.kind is not PhaseKind.TURN or end is None:
+        if end is None:
+            # Measured distance: the cue is said afresh as the end nears, and the end is
+            # held a full lead time after it (_turn_held_until).
+            run.lead_said = False
             return
         lead = self._options.cue_lead_time
         left = (end - self._clock.now()).total_seconds()
@@ -803,6 +815,7 @@ class Engine:
         if run.lead_said:
             return
         run.lead_said = True
+        run.lead_said_at = self._clock.now()
         left = max((end - self._clock.now()).total_seconds(), 0.0)
         for step in run.phase.lead_cues:
             if step.cue is EventType.TURN_AROUND_SOON:
@@ -815,9 +828,31 @@ class Engine:
         run = self._run
         assert run is not None
         self._cancel_timers()
+        held = self._turn_held_until()
+        if held is not None:
+            # The turn cue must come a full lead time before the turn (rule 2), also when
+            # a measured distance ran out early (the counter moves in whole metres).
+            run.end_held_until = held
+            self._schedule_end(held)
+            return
         self._say_lead_cues(at)
         self._record_segment(skipped=skipped)
         self._next_phase(at)
+
+    def _turn_held_until(self) -> datetime | None:
+        """Return when the segment may end at the earliest, if its turn cue needs longer."""
+        run = self._run
+        assert run is not None
+        lead = self._options.cue_lead_time
+        cue = any(step.cue is EventType.TURN_AROUND_SOON for step in run.phase.lead_cues)
+        if not cue or lead <= 0:
+            return None
+        now = self._clock.now()
+        if not run.lead_said:
+            self._say_lead_cues(now + timedelta(seconds=lead))
+        said = run.lead_said_at or now
+        earliest = said + timedelta(seconds=lead)
+        return earliest if earliest > now + timedelta(microseconds=1000) else None
 
     def _next_phase(self, at: datetime) -> None:
         """Enter the next phase or complete the programme."""
@@ -844,6 +879,7 @@ class Engine:
         run.turn_samples = []
         self._set_status(ProgrammeStatus.TURNING)
         self._set_direction(Direction.TURNING)
+        self._hold_incline()
         if not resumed and not self._speaker_check():
             self._wait_at_turn()
             return
@@ -857,6 +893,20 @@ class Engine:
             self._at(slowed_at, lambda: self._turn_slowed(slowed_at))
             return
         self._at(at + timedelta(seconds=TURN_SLOW_TIMEOUT_S), self._turn_timeout)
+
+    def _hold_incline(self) -> None:
+        """Stop an incline still rising toward its target: it never rises in a turn (rule 1)."""
+        run = self._run
+        assert run is not None
+        rng = self._treadmill.capabilities.incline
+        measured = self._treadmill.data.incline
+        target = run.target_incline
+        if rng is None or measured is None or target is None or measured >= target - 1e-6:
+            return
+        steps = math.floor((measured - rng.minimum) / rng.step + 1e-9) if rng.step > 0 else 0
+        hold = max(rng.minimum, min(rng.minimum + steps * rng.step, target))
+        run.target_incline = hold
+        self._command(Verb.SET_INCLINE, hold, Origin.SAFETY)
 
     def _belt_may_move(self) -> bool:
         """Return whether the belt may be moving, as the engine or the interlock knows."""
@@ -1032,15 +1082,38 @@ class Engine:
         if verb is not Verb.STOP and not self._may_command():
             return
         self._queue.append((verb, value, origin))
+        if self._starting_worker:
+            return  # the worker being started (eagerly, below us) takes it
         if self._worker is None or self._worker.done():
             self._worker = self._spawn(self._work())
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Create a task the engine owns and cancels on stop and close."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Start a task the engine owns, eagerly: its first write leaves in this call.
+
+        Eager, so that the belt command is written before the boundary's listeners and
+        before other treadmills' boundaries due in the same loop pass (scale figure).
+        """
+        self._starting_worker = True
+        self._dropped_while_starting = False
+        try:
+            task: asyncio.Task[None] = asyncio.Task(
+                coro, loop=asyncio.get_running_loop(), eager_start=True
+            )
+        finally:
+            self._starting_worker = False
+        if self._dropped_while_starting:
+            task.cancel()  # a stop or pause came while it started: nothing more of it
+            if self._queue:  # what was asked after the drop (a stop) still goes out
+                self._own(task)
+                task = asyncio.get_running_loop().create_task(self._work())
+        self._own(task)
         return task
+
+    def _own(self, task: asyncio.Task[None]) -> None:
+        """Keep a task until it is done, so close() can cancel it."""
+        if not task.done():
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _work(self) -> None:
         """Send queued commands one by one; a failure or a refusal pauses the programme."""
@@ -1049,13 +1122,26 @@ class Engine:
             try:
                 await self._call(verb, value, origin)
             except InterlockError as err:
-                self._command_refused(verb, err)
+                self._after_start(self._command_refused, verb, err)
                 return
             except CommandError as err:
                 if err.failure is CommandFailure.SUPERSEDED:
                     continue  # a stop came first: this one must never reach the belt
-                self._command_failed(verb, err)
+                self._after_start(self._command_failed, verb, err)
                 return
+
+    def _after_start[E: Exception](
+        self, handle: Callable[[Verb, E], None], verb: Verb, err: E
+    ) -> None:
+        """Handle a failure at once, or, while the worker is still being started, just after.
+
+        An eagerly started worker can fail inside the caller that queued the command
+        (a countdown entering its phase): the caller finishes first, then the pause comes.
+        """
+        if self._starting_worker:
+            asyncio.get_running_loop().call_soon(handle, verb, err)
+        else:
+            handle(verb, err)
 
     async def _call(self, verb: Verb, value: float | None, origin: Origin) -> None:
         """Hand one command to the interlock, which decides and sends it."""
@@ -1097,6 +1183,7 @@ class Engine:
     def _drop_commands(self) -> None:
         """Forget queued commands and cancel the one in flight."""
         self._queue.clear()
+        self._dropped_while_starting = self._starting_worker
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()
         self._worker = None
@@ -1233,7 +1320,7 @@ class Engine:
         phase = run.phase
         if self.status is not ProgrammeStatus.RUNNING or phase.distance is None:
             return
-        if self._estimating():
+        if self._estimating() or run.end_held_until is not None:
             return
         remaining = phase.distance - run.phase_distance
         now = self._clock.now()
