@@ -598,6 +598,8 @@ def _check_no_raise_at_rest(trace: RuleTrace) -> None:
         following = commands[index + 1] if index + 1 < len(commands) else None
         if following is not None and following.name == "start":
             continue
+        if _start_failed_after(trace, entry.at):
+            continue  # the released start's own speed; the start itself never got out
         if not _lowering(entry, trace, capped):
             raise _fail(
                 trace,
@@ -877,3 +879,14 @@ def check_all(trace: RuleTrace, checks: tuple[Callable[[RuleTrace], None], ...] 
             check(trace)
         except RuleBroken as err:
             raise RuleBroken(f"{err}\n--- trace ---\n{trace.render()}") from None
+
+
+def _start_failed_after(trace: RuleTrace, at: datetime) -> bool:
+    """Return whether the engine said, at this very moment, that a start failed."""
+    return any(
+        entry.at == at
+        and entry.value.type is CueType.COMMAND_FAILED
+        and entry.value.data.get("command") == "start"
+        for entry in trace.entries
+        if entry.kind == "event"
+    )

@@ -908,6 +908,11 @@ class Engine:
         run.target_incline = hold
         self._command(Verb.SET_INCLINE, hold, Origin.SAFETY)
 
+    def _belt_started(self) -> bool:
+        """Return whether the belt runs by command or status (a pause still coasting: no)."""
+        run = self._run
+        return (run is not None and run.belt_moving) or self.interlock.running
+
     def _belt_may_move(self) -> bool:
         """Return whether the belt may be moving, as the engine or the interlock knows."""
         run = self._run
@@ -1015,7 +1020,7 @@ class Engine:
         run.phase_index += 1
         run.elapsed = 0.0
         run.meter = _SegmentMeter()
-        if not self._belt_may_move() and not self.advisory:
+        if not self._belt_started() and not self.advisory:
             self._start_countdown()
             return
         self._enter_phase(run.phase_index, at)

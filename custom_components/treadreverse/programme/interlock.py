@@ -180,6 +180,11 @@ class Interlock:
         return self._running or (speed is not None and speed > AT_REST_KMH)
 
     @property
+    def running(self) -> bool:
+        """Return whether the belt runs by the commands confirmed and the statuses reported."""
+        return self._running
+
+    @property
     def stored_target(self) -> float | None:
         """Return the machine's stored target speed, when known."""
         return self._target
@@ -276,6 +281,9 @@ class Interlock:
         if not self._released:
             raise InterlockError(Verb.START, Refusal.START_NOT_RELEASED)
         self._check_cap(Verb.START, speed)
+        wait = self.raise_wait(Verb.SET_SPEED)
+        if wait > 0:
+            raise InterlockError(Verb.START, Refusal.RAISE_TOO_SOON, wait_s=round(wait + 0.05, 1))
         self._released = False
         async with self._turn() as epoch:
             self._check_epoch(Verb.SET_SPEED, epoch)
@@ -392,9 +400,21 @@ class Interlock:
         return _Turn(self)
 
     async def _lower_stored_target(self, goal: float, epoch: int | None = None) -> None:
-        """Set the stored target at or below `goal` unless it is known to be there."""
-        if self._target is not None and self._target <= goal + _EPS:
+        """Set the stored target at or below `goal`; never raise it, never against rule 7/10."""
+        if self.control_taken_back:
+            return  # rule 10: control is asked again only to stop or pause
+        if self._target is not None:
+            if self._target <= goal + _EPS:
+                return
+        elif self.belt_moving:
+            if self.is_raise(Verb.SET_SPEED, goal):
+                return  # the measured belt is slower already: writing would raise it
+        elif self.latched or not self.capped:
+            # At rest with the target unknown: after a stop nothing but stop or pause;
+            # and only the cap is worth securing (it might raise a lower stored target).
             return
+        # Otherwise the target is above the goal, or unknown on a belt at rest before a
+        # start (a backward-first programme): securing it cannot move the belt.
         if epoch is not None:
             self._check_epoch(Verb.SET_SPEED, epoch)
         await self._treadmill.set_speed(goal)
