@@ -276,6 +276,7 @@ class FtmsTreadmill(Treadmill):
         self._had_control = False
         self._queue: deque[_Command] = deque()
         self._worker: asyncio.Task[None] | None = None
+        self._queue_running = False
         self._reconnector: asyncio.Task[None] | None = None
         self._echoes: list[_Echo] = []
         self._echoed: set[int] = set()  # status codes the machine confirmed our commands with
@@ -697,23 +698,30 @@ class FtmsTreadmill(Treadmill):
         self._require_link(name)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append(_Command(name, payload, echo, future, self._stop_epoch))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_running_loop().create_task(self._run_queue())
+        if not self._queue_running:
+            # Eager: the write leaves in this call, before work other callers queued.
+            self._worker = asyncio.Task(
+                self._run_queue(), loop=asyncio.get_running_loop(), eager_start=True
+            )
         await future
 
     async def _run_queue(self) -> None:
-        """Send queued commands one at a time."""
-        while self._queue:
-            command = self._queue.popleft()
-            if command.future.done():
-                continue  # the caller gave up (cancelled): do not send it
-            try:
-                await self._after_stops()
-                await self._send(command.name, command.payload, command.echo, command.epoch)
-            except CommandError as err:
-                _fail(command.future, err)
-            else:
-                _succeed(command.future)
+        """Send queued commands one at a time (one runner: it takes what is queued meanwhile)."""
+        self._queue_running = True
+        try:
+            while self._queue:
+                command = self._queue.popleft()
+                if command.future.done():
+                    continue  # the caller gave up (cancelled): do not send it
+                try:
+                    await self._after_stops()
+                    await self._send(command.name, command.payload, command.echo, command.epoch)
+                except CommandError as err:
+                    _fail(command.future, err)
+                else:
+                    _succeed(command.future)
+        finally:
+            self._queue_running = False
 
     async def _send(
         self,

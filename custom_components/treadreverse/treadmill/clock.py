@@ -51,7 +51,8 @@ async def sleep_until(clock: Clock, when: datetime) -> None:
 
 async def wait_for[T](clock: Clock, awaitable: Awaitable[T], seconds: float) -> T:
     """Await with a timeout measured on the clock; raise TimeoutError when it runs out."""
-    task = asyncio.ensure_future(awaitable)
+    # Eager: a write inside starts now, not after everything else queued on the loop.
+    task = asyncio.Task(_awaited(awaitable), loop=asyncio.get_running_loop(), eager_start=True)
 
     def expire() -> None:
         if not task.done():
@@ -66,6 +67,11 @@ async def wait_for[T](clock: Clock, awaitable: Awaitable[T], seconds: float) -> 
         raise
     finally:
         cancel()
+
+
+async def _awaited[T](awaitable: Awaitable[T]) -> T:
+    """Await anything awaitable (a Task needs a coroutine)."""
+    return await awaitable
 
 
 def _current_task_cancelling() -> bool:
