@@ -489,15 +489,19 @@ class _Draft:
         """Return how many incline ramp steps the ramp would like (0 without a ramp)."""
         if self.ramp_end is None:
             return 0
-        return len(
-            _ramp(
-                StepKind.INCLINE,
-                self.ramp_start or 0.0,
-                self.ramp_end,
-                self.length,
-                self.rng,
-                spacing=RAMP_MIN_INTERVAL_S,
-            )
+        return len(self.ramp_steps(None))
+
+    def ramp_steps(self, count: int | None) -> list[Step]:
+        """Return the incline ramp's steps, `count` of them (None: as many as it likes)."""
+        assert self.ramp_end is not None
+        return _ramp(
+            StepKind.INCLINE,
+            self.ramp_start or 0.0,
+            self.ramp_end,
+            self.length,
+            self.rng,
+            spacing=RAMP_MIN_INTERVAL_S,
+            count=count,
         )
 
     def place(self, raises: list[float]) -> list[Step]:
@@ -531,16 +535,7 @@ class _Draft:
             wanted.append((*self.initial, False))
         if self.ramp_end is not None and count:
             wanted += [
-                (0.0 if tight else step.offset, step.value, True)
-                for step in _ramp(
-                    StepKind.INCLINE,
-                    self.ramp_start or 0.0,
-                    self.ramp_end,
-                    self.length,
-                    self.rng,
-                    spacing=RAMP_MIN_INTERVAL_S,
-                    count=count,
-                )
+                (0.0 if tight else step.offset, step.value, True) for step in self.ramp_steps(count)
             ]
         steps: list[Step] = []
         incline = self.entry
