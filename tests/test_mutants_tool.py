@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mutants.catalogue import MUTANTS, Mutant
+from mutants.catalogue import MUTANTS, PENDING, Mutant
 
 
 def _load() -> ModuleType:
@@ -100,7 +100,15 @@ def test_catalogue_loads_with_unique_ids() -> None:
         assert item.tests
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
+def test_every_finding_and_the_eight_have_mutants() -> None:
+    """Issue 9: at least one mutant per finding, plus the eight named ones (M06-M13)."""
+    assert {m.finding for m in MUTANTS if m.finding is not None} == set(range(1, 21))
+    ids = {m.id.split("-")[0] for m in MUTANTS}
+    assert {f"M{n:02d}" for n in range(6, 14)} <= ids
+    assert not {m.id for m in MUTANTS} & {m.id for m in PENDING}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS + PENDING, ids=lambda m: m.id)
 def test_catalogue_is_in_step_with_the_code(mutant: Mutant) -> None:
     """Every `find` occurs exactly once: edit the entry together with the code it mutates."""
     assert tool.stale_reason(tool.normalise(mutant), tool.ROOT) is None
