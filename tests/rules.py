@@ -511,6 +511,15 @@ def _lowering(entry: Entry, trace: RuleTrace, capped: bool) -> bool:
     return capped and no_target and entry.value <= trace.cap + EPS
 
 
+def _raising(entry: Entry) -> bool:
+    """Return whether a set_speed or set_incline may raise the belt's true target."""
+    before = entry.belt
+    if before is None or entry.value is None:
+        return True
+    now = before.target if entry.name == "set_speed" else before.incline
+    return now is None or entry.value > now + EPS
+
+
 def check_stop_latch(trace: RuleTrace) -> None:
     """Rule 7 (stop wins, the latch) and rule 6 (nothing moves by itself).
 
@@ -528,8 +537,11 @@ def check_stop_latch(trace: RuleTrace) -> None:
     blocked = False
     pending_stop: Entry | None = None
     capped = trace.first_backward
+    asked: list[tuple[str, float]] = []  # a person's own manual commands not yet written
     for entry in trace.entries:
         if entry.kind == "mark":
+            if entry.name == "manual" and entry.value[1] == "person":
+                asked.append((entry.value[0], entry.value[2]))
             if entry.name in PERSON_MARKS:
                 latched = blocked = False
             elif entry.name in STOP_MARKS:
@@ -561,7 +573,15 @@ def check_stop_latch(trace: RuleTrace) -> None:
             if entry.name == "stop":
                 latched = True
                 continue
+            key = (entry.name, entry.value)
+            own = key in asked
+            if own:
+                asked.remove(key)
             if (latched or blocked) and entry.name not in HALTS:
+                if blocked and not latched and own and not _raising(entry):
+                    # Rule 6 is about the integration moving the belt by itself: a
+                    # person's own change that raises nothing starts nothing.
+                    continue
                 if not _lowering(entry, trace, capped):
                     rule = "rule 7 (stop latch)" if latched else "rule 6 (nothing moves)"
                     raise _fail(trace, rule, entry.at, f"{entry.name} {entry.value}")
@@ -598,7 +618,7 @@ def _check_no_raise_at_rest(trace: RuleTrace) -> None:
         following = commands[index + 1] if index + 1 < len(commands) else None
         if following is not None and following.name == "start":
             continue
-        if _start_failed_after(trace, entry.at):
+        if _start_failed_after(trace, entry):
             continue  # the released start's own speed; the start itself never got out
         if not _lowering(entry, trace, capped):
             raise _fail(
@@ -881,12 +901,25 @@ def check_all(trace: RuleTrace, checks: tuple[Callable[[RuleTrace], None], ...] 
             raise RuleBroken(f"{err}\n--- trace ---\n{trace.render()}") from None
 
 
-def _start_failed_after(trace: RuleTrace, at: datetime) -> bool:
-    """Return whether the engine said, at this very moment, that a start failed."""
-    return any(
-        entry.at == at
-        and entry.value.type is CueType.COMMAND_FAILED
-        and entry.value.data.get("command") == "start"
-        for entry in trace.entries
-        if entry.kind == "event"
-    )
+def _start_failed_after(trace: RuleTrace, command: Entry) -> bool:
+    """Return whether the engine said a start failed before anything else was written.
+
+    The set_speed a released start sends just before START, when that set_speed or the
+    START is refused, fails or times out (its reply may come late): the engine reports
+    the start as failed and START is never written.
+    """
+    after = False
+    for entry in trace.entries:
+        if entry is command:
+            after = True
+        elif not after:
+            continue
+        elif entry.kind == "cmd":
+            return False
+        elif (
+            entry.kind == "event"
+            and entry.value.type is CueType.COMMAND_FAILED
+            and entry.value.data.get("command") == "start"
+        ):
+            return True
+    return False
