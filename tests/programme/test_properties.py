@@ -6,9 +6,8 @@ at, control taken back, distance counters that freeze or reset, a link that drop
 middle of a command, console actions, speakers failing, manual commands from a person
 and from automations (inside and above the cap), `speed_scale` up to 1.5, and waiting for
 the person with its 10-minute give-up. Every rule is judged on the belt's true trace.
-Profiles (tests/programme/conftest.py is not used: see `_profile` below): "default"
-explores a little, "ci" (scripts/test) runs 200 derandomized examples, "soak"
-(scripts/soak-properties N) runs N random ones.
+Profiles (tests/conftest.py): "default" explores a little, "ci" (scripts/test) runs 200
+derandomized examples, "soak" (scripts/soak-properties N) runs N random ones.
 """
 
 from __future__ import annotations
@@ -17,16 +16,13 @@ import asyncio
 import contextlib
 from datetime import datetime, timedelta
 import logging
-import os
 from typing import Any
 
 from hypothesis import (
-    HealthCheck,
     assume,
     event as note_event,
     example,
     given,
-    settings,
     strategies as st,
 )
 from hypothesis.errors import InvalidArgument
@@ -42,39 +38,13 @@ from custom_components.treadreverse.treadmill.base import (
     Capabilities,
     CommandError,
     CommandFailure,
+    TreadmillError,
 )
 from custom_components.treadreverse.treadmill.clock import ManualClock
 from tests import rules
 
 from .fake import CAPS, MANUAL_CAPS, BeltState, FakeTreadmill, FastClock
 from .rig import Rig, RigBase
-
-settings.register_profile(
-    "default",
-    max_examples=60,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=list(HealthCheck),
-)
-settings.register_profile(
-    "ci",
-    max_examples=200,
-    derandomize=True,
-    deadline=None,
-    print_blob=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
-settings.register_profile(
-    "soak",
-    max_examples=int(os.environ.get("SOAK_EXAMPLES", "1000")),
-    derandomize=False,
-    deadline=None,
-    print_blob=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 COMMANDS = ("start", "set_speed", "set_incline", "pause", "stop")
 FAULTS = (
@@ -329,7 +299,10 @@ def _inject(rig: Rig, kind: str, tasks: set[asyncio.Task[Any]]) -> None:
     tasks.add(asyncio.get_running_loop().create_task(guarded()))
 
 
-async def _drive(rig: Rig, awaitable: Any, limit: float = 60.0) -> None:
+ANSWERS = (TreadmillError, InterlockError, ProgrammeError)
+
+
+async def drive(rig: RigBase, awaitable: Any, limit: float = 60.0) -> None:
     """Await an engine call while virtual time passes, as it does in Home Assistant.
 
     A reply that comes late (or never, then times out) comes on the virtual clock: awaiting
@@ -338,7 +311,7 @@ async def _drive(rig: Rig, awaitable: Any, limit: float = 60.0) -> None:
     """
 
     async def guarded() -> None:
-        with contextlib.suppress(CommandError, InterlockError, ProgrammeError):
+        with contextlib.suppress(*ANSWERS):
             await awaitable
 
     task = asyncio.get_running_loop().create_task(guarded())
@@ -390,7 +363,7 @@ async def _scenario(data: dict[str, Any]) -> rules.RuleTrace:
         origin = Origin.AUTOMATION if wait == "automation" else Origin.PERSON
         if origin is Origin.PERSON:
             _mark(rig, "start")
-        await _drive(
+        await drive(
             rig,
             rig.engine.run_timeline(
                 timeline, key="p", wait_for_person=wait in ("confirm", "never"), origin=origin
@@ -416,17 +389,17 @@ async def _scenario(data: dict[str, Any]) -> rules.RuleTrace:
                     _mark(rig, "reconnect")
                     rig.tm.reconnect()
                 _mark(rig, "resume")
-                await _drive(rig, rig.engine.resume())
+                await drive(rig, rig.engine.resume())
         if rig.engine.active:
             if data["shutdown"]:
                 _mark(rig, "shutdown")
-                await _drive(rig, rig.engine.shutdown("unload"))
+                await drive(rig, rig.engine.shutdown("unload"))
             else:
                 if not rig.tm.link:
                     _mark(rig, "reconnect")
                     rig.tm.reconnect()
                 _mark(rig, "stop")
-                await _drive(rig, rig.engine.stop())
+                await drive(rig, rig.engine.stop())
         await rig.run(5)
         for task in tasks:
             task.cancel()
@@ -614,7 +587,6 @@ def test_safety_rules_hold(data: dict[str, Any]) -> None:
     rules.check_all(trace)
 
 
-@settings(max_examples=40, deadline=None)
 @given(
     st.lists(st.floats(1.0, 5.0).map(lambda v: round(v, 2)), min_size=1, max_size=6),
     st.floats(0.5, 1.5),

@@ -8,10 +8,11 @@ import contextlib
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import assume, example, given
 import pytest
 
 from custom_components.treadreverse.programme.builtins import builtin_programme
+from custom_components.treadreverse.programme.compiler import compile_programme
 from custom_components.treadreverse.programme.events import (
     CueType,
     Direction,
@@ -319,9 +320,10 @@ async def _sim_scenario(data: dict[str, Any]) -> rules.RuleTrace:
             rig.start + timedelta(seconds=at), lambda k=kind: _inject_sim(rig, k, tasks)
         )
     try:
-        await rig.engine.start(data["programme"], key="p", speed_scale=data["scale"])
+        timeline = compile_programme(data["programme"], options, rig.tm.capabilities, data["scale"])
     except ProgrammeError:
         assume(False)
+    await props.drive(rig, rig.engine.run_timeline(timeline, key="p"))
     waited = paused = 0.0
     while rig.engine.active and waited < 900:
         await rig.clock.advance(1.0)
@@ -335,12 +337,10 @@ async def _sim_scenario(data: dict[str, Any]) -> rules.RuleTrace:
             if not rig.tm.connected:
                 await rig.run(30)
             rig.tm.mark("resume")
-            with contextlib.suppress(TreadmillError):
-                await rig.engine.resume()
+            await props.drive(rig, rig.engine.resume())
     if rig.engine.active:
         rig.tm.mark("stop")
-        with contextlib.suppress(TreadmillError):
-            await rig.engine.stop()
+        await props.drive(rig, rig.engine.stop())
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -348,12 +348,6 @@ async def _sim_scenario(data: dict[str, Any]) -> rules.RuleTrace:
     return sim_trace(rig, options, samples, speaker=data["speaker"])
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 @example(props.DISTANCE_TURN_CUE_LATE)  # rule 2, engine bug open (test_properties)
 @given(props.scenarios())
 def test_safety_rules_hold_on_the_simulator(data: dict[str, Any]) -> None:
