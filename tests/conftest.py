@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from hypothesis import HealthCheck, settings
+import pytest
 
 # Import the integration before any `hass` fixture exists: otherwise the first import of
 # `custom_components` resolves to the test helper package and the integration is not found.
@@ -50,3 +51,22 @@ settings.register_profile(
 )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
 settings.load_profile(PROFILE)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which profile runs and where its seed comes from (issue 9: the seed printed)."""
+    current = settings.default
+    seed = config.getoption("hypothesis_seed", None)
+    if current.derandomize:
+        source = "derandomized: each property's seed is a hash of its source"
+        if seed is not None:
+            source += f" (--hypothesis-seed={seed} is ignored)"
+    elif seed is not None:
+        source = f"seed {seed} (--hypothesis-seed)"
+    else:
+        source = "random seed (pass --hypothesis-seed=N to repeat a run)"
+    return (
+        f"hypothesis profile {PROFILE!r}: max_examples={current.max_examples}, "
+        f"derandomize={current.derandomize}, database={current.database!r}, "
+        f"print_blob={current.print_blob}; {source}"
+    )

@@ -570,6 +570,18 @@ INCLINE_BEFORE_A_LATE_START = scenario(
     shutdown=True,
 )
 
+# Found on the simulator (judge error, fixed in tests/rules.py): a forward ramp to 3 %
+# incline; the incline motor (0.5 %/s) is reported at 3.0 (2.983, rounded to 0.1) when
+# the turn begins, so nothing is held, and the true incline rises 0.017 in the turn.
+INCLINE_A_HAIR_BELOW_AT_THE_TURN = scenario(
+    _five_metres(4, speed=3.4, distance=17, ramp_to={"speed": 7.5, "incline": 3.0}),
+    [],
+    options=_SHORT,
+    speaker=False,
+    scale=0.8,
+    shutdown=True,
+)
+
 
 @example(data=PERSON_INCLINE_WHILE_PAUSED)
 @example(data=START_SPEED_REFUSED_LATE)

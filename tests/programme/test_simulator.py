@@ -348,7 +348,8 @@ async def _sim_scenario(data: dict[str, Any]) -> rules.RuleTrace:
     return sim_trace(rig, options, samples, speaker=data["speaker"])
 
 
-@example(props.DISTANCE_TURN_CUE_LATE)  # rule 2, engine bug open (test_properties)
+@example(props.DISTANCE_TURN_CUE_LATE)  # rule 2, engine bug since fixed (test_properties)
+@example(props.INCLINE_A_HAIR_BELOW_AT_THE_TURN)  # rule 1, judge: incline resolution
 @given(props.scenarios())
 def test_safety_rules_hold_on_the_simulator(data: dict[str, Any]) -> None:
     """The same safety properties hold on the simulated FTMS treadmill."""
