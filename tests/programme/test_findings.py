@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from datetime import datetime
+import logging
 from typing import Any
 
 import pytest
@@ -512,4 +513,51 @@ async def test_reasoned_advisory_turn_never_stalls() -> None:
     assert said(rig, "turn_now")
     assert rig.engine.direction is Direction.BACKWARD
     assert rig.engine.status is S.RUNNING
+    await rig.close()
+
+
+async def test_finding_01_completion_stop_is_written_at_once() -> None:
+    """Rule 7: the completion's stop is written in the completing instant, never queued."""
+    rig = Rig(EngineOptions(turn_duration=1.0))
+    ended: list[Any] = []
+    rig.engine.add_session_listener(lambda _r: ended.append(rig.clock.now()))
+    await running(rig, programme(seg(duration=20, speed=3.0), seg("backward", duration=20)))
+    await rig.run_until(lambda: rig.engine.direction is Direction.BACKWARD, limit=120)
+    rig.tm.late_reply("set_speed", 4.9)
+    await rig.run_until(lambda: rig.engine.status is S.COMPLETED, limit=120)
+    assert written_since(rig, ended[0])[:1] == [("stop", None)]  # in the completing instant
+    await rig.close()
+
+
+async def test_finding_06_timeline_ends_before_the_stop_reply(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Rule 7: the programme ends when stop is asked, not when its reply comes."""
+    rig = Rig()
+    await running(rig, programme(dist_seg(distance=30, speed=3.0), seg(speed=5.0)))
+    await rig.run_until(lambda: rig.engine.snapshot().distance_m >= 29.4, limit=120, step=0.1)
+    rig.tm.late_reply("stop", 4.0)
+    stopped = rig.clock.now()
+    task = asyncio.get_running_loop().create_task(rig.engine.stop())
+    await rig.run(1)
+    assert rig.engine.status is S.IDLE  # ended before the reply
+    await rig.run(9)
+    await task
+    after = {"interval_started", "speed_change", "command_failed"}
+    assert not [e for e in rig.events if e.at > stopped and str(e.type) in after]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await rig.close()
+
+
+async def test_finding_16_speaker_failing_during_the_countdown() -> None:
+    """Rule 9: a speaker that fails during the countdown: the belt is not started."""
+    rig = Rig()
+    await rig.engine.start(programme(seg(speed=3.0)), key=None)
+    await rig.run(2)  # counting down
+    assert rig.engine.status is S.COUNTDOWN
+    rig.speaker = False
+    await rig.run(30)
+    assert "start" not in [c.name for c in rig.tm.log]
+    assert not rig.tm.running
+    assert said(rig, "start_on_console")
     await rig.close()

@@ -287,8 +287,7 @@ class Interlock:
         self._released = False
         async with self._turn() as epoch:
             self._check_epoch(Verb.SET_SPEED, epoch)
-            await self._treadmill.set_speed(speed)
-            self._target = speed
+            await self._write_speed(speed)
             self._check_epoch(Verb.START, epoch)
             self._raised[Verb.SET_SPEED] = self._clock.now()
             self._running = True  # a start whose reply is lost may have started all the same
@@ -304,8 +303,7 @@ class Interlock:
             self._check_epoch(Verb.SET_SPEED, epoch)
             if raising:
                 self._raised[Verb.SET_SPEED] = self._clock.now()  # on the wire from now
-            await self._treadmill.set_speed(speed)
-            self._target = speed
+            await self._write_speed(speed)
 
     async def set_incline(self, origin: Origin, incline: float) -> None:
         """Set the target incline: a rise never in a turn nor within 3 s of a speed rise."""
@@ -318,8 +316,7 @@ class Interlock:
             self._check_epoch(Verb.SET_INCLINE, epoch)
             if raising:
                 self._raised[Verb.SET_INCLINE] = self._clock.now()
-            await self._treadmill.set_incline(incline)
-            self._incline = incline
+            await self._write_incline(incline)
 
     async def lower_target(self, origin: Origin, speed: float) -> None:
         """Lower the stored target speed while the belt rests (a backward-first start)."""
@@ -406,19 +403,38 @@ class Interlock:
         if self._target is not None:
             if self._target <= goal + _EPS:
                 return
-        elif self.belt_moving:
-            if self.is_raise(Verb.SET_SPEED, goal):
-                return  # the measured belt is slower already: writing would raise it
-        elif self.latched or not self.capped:
-            # At rest with the target unknown: after a stop nothing but stop or pause;
-            # and only the cap is worth securing (it might raise a lower stored target).
+        elif not self.belt_moving or not self._measured_above(goal):
+            # Unknown target: only a running belt measured faster than the goal is
+            # provably lowered. At rest a write could raise it, and some machines start
+            # on a target speed: the belt is started only with its speed set first, and a
+            # console start is followed at once by the segment's speed (the engine).
             return
-        # Otherwise the target is above the goal, or unknown on a belt at rest before a
-        # start (a backward-first programme): securing it cannot move the belt.
         if epoch is not None:
             self._check_epoch(Verb.SET_SPEED, epoch)
-        await self._treadmill.set_speed(goal)
-        self._target = goal
+        await self._write_speed(goal)
+
+    async def _write_speed(self, speed: float) -> None:
+        """Write a target speed; when its reply fails, the stored one is no longer known."""
+        try:
+            await self._treadmill.set_speed(speed)
+        except BaseException:
+            self._target = None  # it may or may not have landed (a lost reply)
+            raise
+        self._target = speed
+
+    async def _write_incline(self, incline: float) -> None:
+        """Write a target incline; when its reply fails, the stored one is no longer known."""
+        try:
+            await self._treadmill.set_incline(incline)
+        except BaseException:
+            self._incline = None
+            raise
+        self._incline = incline
+
+    def _measured_above(self, goal: float) -> bool:
+        """Return whether the belt is measured faster than `goal` (so writing it lowers)."""
+        speed = self._treadmill.data.speed
+        return speed is not None and speed > goal + _EPS
 
     def _note_stop(self) -> None:
         """Latch, supersede everything waiting, withdraw a released start."""
