@@ -365,6 +365,28 @@ def backward_windows(trace: RuleTrace) -> list[tuple[datetime, datetime | None]]
     return windows
 
 
+def advisory_spans(trace: RuleTrace) -> list[tuple[datetime, datetime | None]]:
+    """Return when the programme was advisory: from the switch to the next programme.
+
+    Advisory mode (rule 10, product.md "Advisory mode") sends no belt command but stop:
+    the belt's speed is then the person's, told by the spoken instructions.
+    """
+    spans: list[tuple[datetime, datetime | None]] = []
+    begin: datetime | None = trace.start if not trace.remote_control else None
+    for entry in trace.entries:
+        if entry.kind != "event":
+            continue
+        if entry.value.type is CueType.ADVISORY_MODE and begin is None:
+            begin = entry.at
+        elif entry.value.type is EventType.PROGRAMME_STARTED and trace.remote_control:
+            if begin is not None:
+                spans.append((begin, entry.at))
+            begin = None
+    if begin is not None:
+        spans.append((begin, None))
+    return spans
+
+
 def check_backward_cap(trace: RuleTrace) -> None:
     """Rule 3.
 
@@ -376,8 +398,11 @@ def check_backward_cap(trace: RuleTrace) -> None:
       stored target whenever the belt is (re)started in a backward window.
     """
     cap = trace.cap
+    advisory = advisory_spans(trace)
     for begin, end in backward_windows(trace):
         for state in trace.belt_between(begin, end):
+            if any(a <= state.at and (b is None or state.at <= b) for a, b in advisory):
+                continue  # the person drives (rule 10): the engine only says "slow down"
             if state.speed > cap + MEASURED:
                 raise _fail(trace, "rule 3", state.at, f"belt at {state.speed} > cap {cap}")
         for entry in trace.entries:
@@ -626,7 +651,7 @@ def _check_no_raise_at_rest(trace: RuleTrace) -> None:
         following = commands[index + 1] if index + 1 < len(commands) else None
         if following is not None and following.name == "start":
             continue
-        if _start_failed_after(trace, entry):
+        if _start_failed_after(trace, entry) or _released_start(trace, entry):
             continue  # the released start's own speed; the start itself never got out
         if not _lowering(entry, trace, capped):
             raise _fail(
@@ -931,3 +956,30 @@ def _start_failed_after(trace: RuleTrace, command: Entry) -> bool:
         ):
             return True
     return False
+
+
+_ENDS_A_COUNTDOWN = {"mark": STOP_MARKS, "cmd": frozenset({"start", "stop", "pause"})}
+
+
+def _released_start(trace: RuleTrace, command: Entry) -> bool:
+    """Return whether a set_speed at rest is the one a start sends once its countdown ran.
+
+    The interlock lets it pass (its docstring); a pause, a stop or a failure may then
+    keep START from being written: the belt stays at rest with its target set.
+    """
+    countdown: EngineEvent | None = None
+    for entry in trace.entries:
+        if entry is command:
+            break
+        if entry.kind == "event":
+            kind = entry.value.type
+            if kind is CueType.COUNTDOWN:
+                countdown = entry.value
+            elif kind in (EventType.PROGRAMME_PAUSED, EventType.PROGRAMME_ABORTED):
+                countdown = None
+        elif entry.name in _ENDS_A_COUNTDOWN.get(entry.kind, ()):
+            countdown = None
+    if countdown is None:
+        return False
+    seconds = float(countdown.data.get("seconds", 0))
+    return command.at >= countdown.at + timedelta(seconds=seconds) - timedelta(milliseconds=1)
