@@ -160,8 +160,7 @@ MUTANTS: list[Mutant] = [
         file=_INTERLOCK,
         find=(
             "            self._check_epoch(Verb.SET_SPEED, epoch)\n"
-            "            await self._treadmill.set_speed(speed)\n"
-            "            self._target = speed\n"
+            "            await self._write_speed(speed)\n"
             "            self._check_epoch(Verb.START, epoch)\n"
             "            self._raised[Verb.SET_SPEED] = self._clock.now()\n"
             "            self._running = True  # a start whose reply is lost may have started all the same\n"
@@ -172,8 +171,7 @@ MUTANTS: list[Mutant] = [
             "            self._raised[Verb.SET_SPEED] = self._clock.now()\n"
             "            self._running = True\n"
             "            await self._treadmill.start()  # mutant: START before the speed\n"
-            "            await self._treadmill.set_speed(speed)\n"
-            "            self._target = speed\n"
+            "            await self._write_speed(speed)\n"
         ),
         tests=[f"{FIND}test_finding_03_backward_first_start_never_resumes_a_stored_target"],
         why="a backward restart resumes at the stored forward speed (6 km/h) first",
