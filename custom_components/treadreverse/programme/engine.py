@@ -22,7 +22,7 @@ from ..treadmill.base import (
     Range,
     Treadmill,
 )
-from ..treadmill.clock import Cancel, Clock
+from ..treadmill.clock import Cancel, Clock, sleep_until
 from .compiler import (
     STAGGER_S,
     TURN_SLOW_TIMEOUT_S,
@@ -908,6 +908,13 @@ class Engine:
         run.target_incline = hold
         self._command(Verb.SET_INCLINE, hold, Origin.SAFETY)
 
+    def _faster_than(self, speed: float) -> bool:
+        """Return whether the belt's target or its measured speed is above `speed`."""
+        run = self._run
+        assert run is not None
+        measured = self._treadmill.data.speed
+        return run.target_speed > speed + 1e-6 or (measured is not None and measured > speed + 1e-6)
+
     def _belt_started(self) -> bool:
         """Return whether the belt runs by command or status (a pause still coasting: no)."""
         run = self._run
@@ -933,7 +940,7 @@ class Engine:
         if mode is TurnMode.PAUSE and self._belt_may_move():
             self._command(Verb.PAUSE, None, Origin.SAFETY)
             run.belt_moving = self.advisory
-        elif again or run.target_speed > run.timeline.turn_speed:
+        elif self._faster_than(run.timeline.turn_speed):
             self._speed(run.timeline.turn_speed, force=again)
 
     def _wait_at_turn(self) -> None:
@@ -1159,12 +1166,32 @@ class Engine:
             raise ValueError(verb)
         elif verb is Verb.START:
             await lock.start(origin, value)
+        elif not await self._in_time(verb, value):
+            return
         elif verb is Verb.SET_SPEED:
             await lock.set_speed(origin, value)
         elif verb is Verb.SET_INCLINE:
             await lock.set_incline(origin, value)
         elif verb is Verb.LOWER_TARGET:
             await lock.lower_target(origin, value)
+
+    async def _in_time(self, verb: Verb, value: float) -> bool:
+        """Ask for a raise only when rule 4 allows it; drop an incline raise a turn overtook.
+
+        A command can reach the interlock later than planned, queued behind one whose
+        reply is late (the start's speed): the raise of the other kind it was staggered
+        against may have gone out later than planned too.
+        """
+        if verb not in (Verb.SET_SPEED, Verb.SET_INCLINE) or not self.interlock.is_raise(
+            verb, value
+        ):
+            return True
+        if verb is Verb.SET_INCLINE and self.interlock.direction is Direction.TURNING:
+            return False  # the incline never rises in a turn; the next segment sets its own
+        wait = self.interlock.raise_wait(verb)
+        if wait > 0:
+            await sleep_until(self._clock, self._clock.now() + timedelta(seconds=wait))
+        return True
 
     def _command_refused(self, verb: Verb, err: InterlockError) -> None:
         """Pause after the interlock refused one of the programme's own commands (a defect)."""

@@ -378,7 +378,9 @@ class Interlock:
             return  # lowering is always safe, even latched or at rest
         if self.latched:
             raise InterlockError(verb, Refusal.STOP_LATCHED)
-        if not self.belt_moving:
+        if not self._running:
+            # Running by our confirmed start or the machine's status, not a coasting belt
+            # that was paused: while paused or stopped only lowerings pass.
             raise InterlockError(verb, Refusal.BELT_AT_REST)
         if self.direction is Direction.TURNING:
             refusal = Refusal.INCLINE_IN_TURN if verb is Verb.SET_INCLINE else Refusal.SPEED_IN_TURN
