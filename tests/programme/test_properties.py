@@ -631,12 +631,22 @@ START_SPEED_THEN_CONSOLE_PAUSE = scenario(
     shutdown=True,
 )
 
+# Found by the soak (engine bug, open): a 5 m segment at 3 km/h (bounded at 12 s, rule 8);
+# the person slows to 1 km/h; at the 12 s bound the engine says the turn cue and turns
+# a full cue_lead_time (3 s) later: the segment lasts 15 s.
+DISTANCE_BOUND_PLUS_A_LEAD_TIME = scenario(
+    _five_metres(4, speed=3.0),
+    [(6.0, "manual set_speed person 1.0")],
+    options=replace(_SHORT, cue_lead_time=3),
+)
+
 
 @example(data=PERSON_INCLINE_WHILE_PAUSED)
 @example(data=PERSON_INCLINE_RAISE_WHILE_CONSOLE_PAUSED)
 @example(data=SLOW_DOWN_RAISES_AFTER_A_CONSOLE_START)
 @example(data=ADVISORY_ABOVE_THE_CAP_IS_THE_PERSONS)
 @example(data=START_SPEED_THEN_CONSOLE_PAUSE)
+@example(data=DISTANCE_BOUND_PLUS_A_LEAD_TIME)
 @example(data=START_SPEED_REFUSED_LATE)
 @example(data=INCLINE_BEFORE_A_LATE_START)
 @example(data=FINDING_5)
