@@ -288,6 +288,8 @@ def _check_incline_flat(
     level = start
     console = [m.at for m in trace.marks("console_incline")]
     for state in trace.belt_between(begin, end):
+        if state.at <= begin:
+            continue  # the instant the turn begins: `start` is the incline then
         if state.incline is None:
             return
         if level is not None and state.incline > level + MEASURED_INCLINE:
