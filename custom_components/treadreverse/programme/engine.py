@@ -691,7 +691,11 @@ class Engine:
                 )
         longest = self._longest(run.phase)
         if longest is not None:
+            # Rule 8's bound includes the turn cue's lead: it is said a lead time before.
             limit = run.phase_start + timedelta(seconds=longest)
+            if not run.lead_said:
+                lead = timedelta(seconds=self._options.cue_lead_time)
+                self._at(limit - lead, lambda: self._say_lead_cues(limit))
             self._at(limit, lambda: self._end_segment(skipped=False, at=limit))
 
     def _longest(self, phase: Phase) -> float | None:
@@ -909,9 +913,16 @@ class Engine:
         self._command(Verb.SET_INCLINE, hold, Origin.SAFETY)
 
     def _faster_than(self, speed: float) -> bool:
-        """Return whether the belt's target or its measured speed is above `speed`."""
+        """Return whether the belt's target is above `speed` (so setting `speed` lowers it).
+
+        The machine's stored target decides when the interlock knows it; otherwise (a
+        command lost with the link) the engine's target or the measured speed.
+        """
         run = self._run
         assert run is not None
+        stored = self.interlock.stored_target
+        if stored is not None:
+            return stored > speed + 1e-6
         measured = self._treadmill.data.speed
         return run.target_speed > speed + 1e-6 or (measured is not None and measured > speed + 1e-6)
 
@@ -1186,12 +1197,12 @@ class Engine:
             verb, value
         ):
             return True
-        if verb is Verb.SET_INCLINE and self.interlock.direction is Direction.TURNING:
-            return False  # the incline never rises in a turn; the next segment sets its own
         wait = self.interlock.raise_wait(verb)
         if wait > 0:
             await sleep_until(self._clock, self._clock.now() + timedelta(seconds=wait))
-        return True
+        # The incline never rises in a turn (a turn may have begun while it waited):
+        # dropped, the next segment sets its own.
+        return verb is not Verb.SET_INCLINE or self.interlock.direction is not Direction.TURNING
 
     def _command_refused(self, verb: Verb, err: InterlockError) -> None:
         """Pause after the interlock refused one of the programme's own commands (a defect)."""
