@@ -516,13 +516,17 @@ MUTANTS: list[Mutant] = [
         id="M07-incline-up-when-told-to-turn",
         rule="1",
         file=_ENGINE,
-        find="        self._emit(CueType.TURN_NOW, to=run.phase.direction.value, handrails=handrails)\n",
-        replace=(
-            "        self._emit(CueType.TURN_NOW, to=run.phase.direction.value, handrails=handrails)\n"
-            "        self._command(Verb.SET_INCLINE, (run.target_incline or 0.0) + 2.0)  # mutant\n"
+        # "Incline +2 % when the person is told to turn" is caught twice over now: the
+        # engine drops an incline raise a turn overtook, the interlock refuses one in a
+        # turn (F12, M-tests in test_interlock.py). This mutant removes the engine's layer:
+        # a raise queued behind a late start then reaches the turn and is refused.
+        find=(
+            "        return verb is not Verb.SET_INCLINE or self.interlock.direction is not "
+            "Direction.TURNING\n"
         ),
-        tests=[f"{ENGINE}test_turn_waits_for_measured_speed"],
-        why="the incline rises 2 % just as the person turns around",
+        replace="        return True  # mutant: an incline raise is asked for in a turn\n",
+        tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
+        why="the incline rises (or the programme stops on a refusal) just as the person turns",
     ),
     Mutant(
         id="M08-no-turn-duration",
