@@ -622,6 +622,12 @@ class Engine:
         if countdown and not run.belt_moving:
             self._start_countdown()
             return
+        if not run.start_cues_said:
+            # Started on the console before any countdown (no speaker): how to step on,
+            # and the knee warning of a half-squat start, are still said first.
+            run.start_cues_said = True
+            for step in run.timeline.start_cues:
+                self._emit(step.cue or CueType.MOUNT, **step.data)
         self._enter_phase(run.phase_index, self._clock.now(), run.elapsed)
 
     def _enter_phase(self, index: int, at: datetime, elapsed: float = 0.0) -> None:

@@ -270,8 +270,12 @@ class Interlock:
                     # Rule 11: the pause still goes out when the slow-down failed.
                     _LOGGER.warning("Could not lower the speed before pausing: %s", err)
             self._check_epoch(Verb.PAUSE, epoch)
-            await self._treadmill.pause()
-            self._running = False
+            try:
+                await self._treadmill.pause()
+            finally:
+                # Even a pause whose reply was lost may have landed: no raise counts on a
+                # running belt until a start or a status says so again.
+                self._running = False
 
     async def start(self, origin: Origin, speed: float) -> None:
         """Start after a released countdown: the speed first, confirmed, then START."""
