@@ -378,8 +378,11 @@ class Interlock:
         self._check_allowed(verb, origin)
         if verb is Verb.SET_SPEED:
             self._check_cap(verb, value)
+        elif not self._running:
+            # While paused or stopped the deck stays put: only a lowering set_speed passes.
+            raise InterlockError(verb, Refusal.BELT_AT_REST)
         if not raising:
-            return  # lowering is always safe, even latched or at rest
+            return  # lowering a speed is always safe, even latched or at rest
         if self.latched:
             raise InterlockError(verb, Refusal.STOP_LATCHED)
         if not self._running:
