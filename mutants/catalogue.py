@@ -592,7 +592,7 @@ MUTANTS: list[Mutant] = [
         rule="3",
         file=_INTERLOCK,
         find="        if verb is Verb.SET_SPEED:\n            self._check_cap(verb, value)\n",
-        replace="        pass  # mutant: no cap on set_speed\n",
+        replace="        if verb is Verb.SET_SPEED:\n            pass  # mutant: no cap on set_speed\n",
         tests=[f"{FIND}test_finding_11_set_speed_above_cap_refused_before_a_backward_start"],
         why="a manual set_speed takes a backward walker above max_backward_speed",
     ),
