@@ -236,6 +236,7 @@ class Interlock:
         its programme, and so the person's direction, before the stop is confirmed).
         """
         capped = self.capped if capped is None else capped
+        known_above = self._target is not None and self._target > self.cap + _EPS
         self._note_stop()
         _LOGGER.debug("stop from %s", origin)
         self._stops_in_flight += 1
@@ -247,12 +248,12 @@ class Interlock:
             if not self._stops_in_flight:
                 self._no_stop_in_flight.set()
         self._running = False
-        known_above = self._target is not None and self._target > self.cap + _EPS
+        self._target = None  # some machines reset it on a stop, others keep it
         if capped and known_above and self._may_move() and not self.control_taken_back:
             # Rule 3: no restart (ours or the console's) may resume above the cap. Only
             # after the stop: stop wins, and lowering a target never moves a belt.
             try:
-                await self._lower_stored_target(self.cap)
+                await self._write_speed(self.cap)
             except CommandError as err:
                 _LOGGER.warning("Stopped, but the stored speed was not lowered: %s", err)
 
@@ -471,6 +472,7 @@ class Interlock:
             # A stop on the console (or the key) latches like ours (finding 4).
             self._note_stop()
             self._running = False
+            self._target = None
         elif kind is MachineEventType.TARGET_SPEED_CHANGED:
             if event.value is not None and self.is_raise(Verb.SET_SPEED, event.value):
                 self._raised[Verb.SET_SPEED] = self._clock.now()
