@@ -561,3 +561,48 @@ async def test_finding_16_speaker_failing_during_the_countdown() -> None:
     assert not rig.tm.running
     assert said(rig, "start_on_console")
     await rig.close()
+
+
+async def test_review_console_start_while_waiting_sets_the_backward_speed_at_once() -> None:
+    """Rule 3: a console start confirming a backward-first programme never runs above the cap.
+
+    Found by an adversarial review: the machine kept 6 km/h from a console-stopped forward
+    session; the console start confirmed the wait, a countdown ran on the moving belt and
+    the belt reached 6 km/h with the person facing backward.
+    """
+    rig = Rig()
+    await rig.engine.start(programme(seg("forward", speed=6.0, duration=120)), key=None)
+    await rig.run(40)
+    rig.tm.console_stop()
+    await rig.run(10)
+    await rig.engine.start(
+        programme(seg("backward", speed=2.0, duration=120)),
+        key=None,
+        wait_for_person=True,
+        origin=Origin.AUTOMATION,
+    )
+    await rig.run(2)
+    started = rig.clock.now()
+    rig.tm.console_start()
+    await rig.run(12)
+    assert max(speed for at, speed in rig.tm.history if at >= started) <= 4.0
+    await rig.close()
+
+
+async def test_review_a_raise_is_judged_when_it_is_sent() -> None:
+    """Rule 4: a set_speed that became a raise while it waited its turn counts as one."""
+    rig = Rig()
+    await rig.engine.start(programme(seg(speed=6.0, duration=600)), key=None)
+    await rig.run(40)
+    rig.tm.late_reply("set_speed", 2.0)
+    loop = asyncio.get_running_loop()
+    first = loop.create_task(rig.engine.set_speed(3.0))
+    await asyncio.sleep(0)
+    second = loop.create_task(rig.engine.set_speed(5.0))  # a raise once 3.0 landed
+    await asyncio.sleep(0)
+    await rig.run(2.5)
+    await asyncio.gather(first, second)
+    with pytest.raises(ProgrammeError) as refused:
+        await rig.engine.set_incline(5.0)
+    assert refused.value.key == "raise_too_soon"
+    await rig.close()

@@ -308,6 +308,11 @@ class Engine:
             self._emit(EventType.PROGRAMME_RESUMED)
             self._continue(countdown=True)
             return
+        if run.belt_moving:
+            # The person started the belt on the console: no countdown, and the segment's
+            # speed goes out at once (the machine resumed at whatever it had stored).
+            self._continue(countdown=False)
+            return
         self._start_countdown(first=not run.segments and not run.meter.started)
 
     async def pause(self, reason: str = "user", origin: Origin = Origin.PERSON) -> None:
@@ -1289,6 +1294,7 @@ class Engine:
         run = self._run
         assert run is not None
         if self.status is ProgrammeStatus.WAITING:
+            run.belt_moving = True
             self.confirm_person()
             return
         was_moving, run.belt_moving = run.belt_moving, True

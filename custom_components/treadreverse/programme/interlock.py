@@ -300,11 +300,12 @@ class Interlock:
 
     async def set_speed(self, origin: Origin, speed: float) -> None:
         """Set the target speed: refused above the cap, too soon, at rest, or latched."""
-        raising = self.is_raise(Verb.SET_SPEED, speed)
-        self._check_target(Verb.SET_SPEED, origin, speed, raising)
+        self._check_target(Verb.SET_SPEED, origin, speed, self.is_raise(Verb.SET_SPEED, speed))
         async with self._turn() as epoch:
-            # Decided again after waiting for our turn: a stop or a pause may have come.
-            self._check_target(Verb.SET_SPEED, origin, speed, self.is_raise(Verb.SET_SPEED, speed))
+            # Decided again after waiting for our turn: a stop, a pause or another
+            # command may have come; the raise is judged (and recorded) as it is now.
+            raising = self.is_raise(Verb.SET_SPEED, speed)
+            self._check_target(Verb.SET_SPEED, origin, speed, raising)
             self._check_epoch(Verb.SET_SPEED, epoch)
             if raising:
                 self._raised[Verb.SET_SPEED] = self._clock.now()  # on the wire from now
@@ -312,12 +313,12 @@ class Interlock:
 
     async def set_incline(self, origin: Origin, incline: float) -> None:
         """Set the target incline: a rise never in a turn nor within 3 s of a speed rise."""
-        raising = self.is_raise(Verb.SET_INCLINE, incline)
-        self._check_target(Verb.SET_INCLINE, origin, incline, raising)
+        self._check_target(
+            Verb.SET_INCLINE, origin, incline, self.is_raise(Verb.SET_INCLINE, incline)
+        )
         async with self._turn() as epoch:
-            self._check_target(
-                Verb.SET_INCLINE, origin, incline, self.is_raise(Verb.SET_INCLINE, incline)
-            )
+            raising = self.is_raise(Verb.SET_INCLINE, incline)
+            self._check_target(Verb.SET_INCLINE, origin, incline, raising)
             self._check_epoch(Verb.SET_INCLINE, epoch)
             if raising:
                 self._raised[Verb.SET_INCLINE] = self._clock.now()
