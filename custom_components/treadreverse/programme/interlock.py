@@ -207,6 +207,8 @@ class Interlock:
         """Return whether a target is above the current one (unknown counts as a raise)."""
         current = self._target if verb is Verb.SET_SPEED else self._incline
         if current is None:
+            if self.latched and not self._running:
+                return True  # a stopped belt still coasting says nothing of what it stores
             # Not known (a new link): the measured value tells whether it is a raise.
             data = self._treadmill.data
             current = data.speed if verb is Verb.SET_SPEED else data.incline
