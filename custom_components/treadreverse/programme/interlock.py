@@ -31,7 +31,8 @@ Invariants, each guarded by tests and mutants (README, "Safety rules and their t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from enum import StrEnum
 import logging
@@ -39,7 +40,6 @@ import logging
 from ..treadmill.base import (
     CommandError,
     CommandFailure,
-    LiveData,
     MachineEvent,
     MachineEventType,
     Treadmill,
@@ -72,9 +72,7 @@ class Verb(StrEnum):
     STOP = "stop"
     SET_SPEED = "set_speed"
     SET_INCLINE = "set_incline"
-    REQUEST_CONTROL = "request_control"
     LOWER_TARGET = "lower_target"  # lower the stored target speed; never moves a belt
-    RELEASE = "release"
 
 
 class Refusal(StrEnum):
@@ -150,7 +148,8 @@ class Interlock:
         self._stops_in_flight = 0
         self._no_stop_in_flight = asyncio.Event()  # a release waits for a stop's reply
         self._no_stop_in_flight.set()
-        self._unsubscribe = treadmill.subscribe(self._on_data, self._on_event)
+        # Measurements need no bookkeeping: `belt_moving` reads them when asked.
+        self._unsubscribe = treadmill.subscribe(on_event=self._on_event)
 
     # ----- what the interlock knows ---------------------------------------------------
 
@@ -405,9 +404,16 @@ class Interlock:
         if epoch != self._epoch:
             raise CommandError(verb.value, CommandFailure.SUPERSEDED)
 
-    def _turn(self) -> _Turn:
-        """Return the context in which one command sequence runs, one at a time."""
-        return _Turn(self)
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[int]:
+        """Run one command sequence at a time; yield the epoch it belongs to.
+
+        The epoch is taken before waiting: a stop that comes meanwhile bumps it, so the
+        sequence finds itself superseded (_check_epoch) instead of writing after the stop.
+        """
+        epoch = self._epoch
+        async with self._lock:
+            yield epoch
 
     async def _lower_stored_target(self, goal: float, epoch: int | None = None) -> None:
         """Set the stored target at or below `goal`; never raise it, never against rule 7/10."""
@@ -458,9 +464,6 @@ class Interlock:
 
     # ----- what the machine says ---------------------------------------------------------
 
-    def _on_data(self, data: LiveData) -> None:
-        """Measurements need no bookkeeping: `belt_moving` reads them."""
-
     def _on_event(self, event: MachineEvent) -> None:
         """Follow the belt's state as the machine reports it."""
         kind = event.type
@@ -490,24 +493,6 @@ class Interlock:
             # The machine keeps its stored targets through a link loss (what we set
             # stays known); whether the belt runs, only measurements tell now.
             self._running = False
-
-
-class _Turn:
-    """One command sequence at a time; a stop bumps the epoch and supersedes waiters."""
-
-    def __init__(self, interlock: Interlock) -> None:
-        """Remember the interlock."""
-        self._interlock = interlock
-
-    async def __aenter__(self) -> int:
-        """Wait for the previous sequence; return the epoch this one belongs to."""
-        epoch = self._interlock._epoch  # noqa: SLF001 - the interlock's own helper
-        await self._interlock._lock.acquire()  # noqa: SLF001
-        return epoch
-
-    async def __aexit__(self, *_exc: object) -> None:
-        """Let the next sequence go."""
-        self._interlock._lock.release()  # noqa: SLF001
 
 
 async def close_unused_link(treadmill: Treadmill) -> None:
