@@ -18,13 +18,24 @@ from .intent import (
     entries_for,
 )
 
-# The belt moves a person: every command acts on the physical world; only status reads.
+# What each tool does to the belt, stated for MCP clients (mcp_server forwards these as its
+# hints, and a client may ask before a destructive tool). Every tool acts on the home's own
+# treadmill, never on an open world.
+# Start and resume set a belt moving under a person: the least reversible thing here, so
+# destructive; a second call is not a no-op (it confirms a waiting start, or starts anew after
+# a stop). Pause and stop only bring the belt to rest and take nothing away (the session is
+# recorded, a programme can be started again): additive and idempotent, so no client is
+# prompted to hold a stop back. The status only reads.
+_MOVES = ToolAnnotations(open_world=False)
+_RESTS = ToolAnnotations(destructive=False, idempotent=True, open_world=False)
 ANNOTATIONS = {
-    INTENT_START: ToolAnnotations(destructive=False),
-    INTENT_PAUSE: ToolAnnotations(destructive=False, idempotent=True),
-    INTENT_RESUME: ToolAnnotations(destructive=False),
-    INTENT_STOP: ToolAnnotations(destructive=False, idempotent=True),
-    INTENT_STATUS: ToolAnnotations(read_only=True, destructive=False, open_world=False),
+    INTENT_START: _MOVES,
+    INTENT_RESUME: _MOVES,
+    INTENT_PAUSE: _RESTS,
+    INTENT_STOP: _RESTS,
+    INTENT_STATUS: ToolAnnotations(
+        read_only=True, destructive=False, idempotent=True, open_world=False
+    ),
 }
 
 
@@ -38,6 +49,7 @@ def async_get_tools(hass: HomeAssistant, llm_context: LLMContext, api_id: str) -
             f"{DOMAIN}__{handler.intent_type}",
             handler,
             integration=DOMAIN,
+            # An intent added without annotations is taken to be the least safe kind.
             annotations=ANNOTATIONS.get(handler.intent_type, ToolAnnotations()),
         )
         for handler in intent.async_get(hass)
