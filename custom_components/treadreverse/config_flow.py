@@ -133,6 +133,44 @@ def options_schema(kind: Kind) -> vol.Schema:
     return vol.Schema(schema)
 
 
+def _programme_running(entry: ConfigEntry) -> bool:
+    """Return whether the entry runs a programme, which a reload would abort."""
+    from .coordinator import ACTIVE_STATUSES
+
+    runtime = getattr(entry, "runtime_data", None)
+    return runtime is not None and runtime.coordinator.engine.status in ACTIVE_STATUSES
+
+
+def _machine_min_speed(entry: ConfigEntry) -> float | None:
+    """Return the lowest speed the treadmill accepts, when it is known."""
+    runtime = getattr(entry, "runtime_data", None)
+    if runtime is not None and (speed := runtime.coordinator.treadmill.capabilities.speed):
+        return float(speed.minimum)
+    if Kind(entry.data[CONF_KIND]) is Kind.SIMULATED:
+        return float(entry.data[CONF_MIN_SPEED])
+    return None
+
+
+def _ranges_errors(ranges: dict[str, Any], turn_speed: float) -> dict[str, str]:
+    """Return the form errors of a simulated treadmill's new ranges."""
+    if ranges[CONF_MIN_SPEED] >= ranges[CONF_MAX_SPEED]:
+        return {CONF_MAX_SPEED: "max_below_min"}
+    if ranges[CONF_MIN_SPEED] > turn_speed:
+        # Every start would fail: the machine refuses to slow down to the turn speed.
+        return {CONF_MIN_SPEED: "min_above_turn_speed"}
+    return {}
+
+
+def _options_errors(options: dict[str, Any], minimum: float | None) -> dict[str, str]:
+    """Return the form errors of the options: turn speed between the machine's minimum and cap."""
+    if options[CONF_TURN_SPEED] > options[CONF_MAX_BACKWARD_SPEED]:
+        return {CONF_TURN_SPEED: "turn_speed_above_cap"}
+    if minimum is not None and options[CONF_TURN_SPEED] < minimum:
+        # Every start would fail: the machine refuses to slow down to this speed at a turn.
+        return {CONF_TURN_SPEED: "turn_speed_below_minimum"}
+    return {}
+
+
 async def _async_test_connection(flow: ConfigFlow, address: str, name: str) -> str | None:
     """Connect once and let go; return an error key or None."""
     from .programme.interlock import close_unused_link
@@ -276,13 +314,17 @@ class TreadReverseConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Rename a treadmill, or change a simulated treadmill's ranges."""
         entry = self._get_reconfigure_entry()
+        if _programme_running(entry):
+            # Applying the change reloads the entry, which would abort the programme.
+            return self.async_abort(reason="programme_running")
         kind = Kind(entry.data[CONF_KIND])
         schema = SIMULATED_SCHEMA if kind is Kind.SIMULATED else NAME_SCHEMA
+        turn_speed = float(entry_options(entry)[CONF_TURN_SPEED])
         errors: dict[str, str] = {}
         if user_input is not None:
-            if kind is Kind.SIMULATED and user_input[CONF_MIN_SPEED] >= user_input[CONF_MAX_SPEED]:
-                errors[CONF_MAX_SPEED] = "max_below_min"
-            else:
+            if kind is Kind.SIMULATED:
+                errors = _ranges_errors(user_input, turn_speed)
+            if not errors:
                 return self.async_update_reload_and_abort(
                     entry, title=user_input[CONF_NAME], data_updates=user_input
                 )
@@ -290,6 +332,7 @@ class TreadReverseConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(schema, user_input or entry.data),
             errors=errors,
+            description_placeholders={"turn_speed": _format_speed(turn_speed)},
         )
 
 
@@ -298,18 +341,13 @@ class TreadReverseOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show or save the options."""
-        from .coordinator import ACTIVE_STATUSES
-
         entry = self.config_entry
-        runtime = getattr(entry, "runtime_data", None)
-        if runtime is not None and runtime.coordinator.engine.status in ACTIVE_STATUSES:
+        if _programme_running(entry):
             return self.async_abort(reason="programme_running")
         errors: dict[str, str] = {}
-        if user_input is not None:
-            if user_input[CONF_TURN_SPEED] > user_input[CONF_MAX_BACKWARD_SPEED]:
-                errors[CONF_TURN_SPEED] = "turn_speed_above_cap"
-            else:
-                return self.async_create_entry(data=user_input)
+        minimum = _machine_min_speed(entry)
+        if user_input is not None and not (errors := _options_errors(user_input, minimum)):
+            return self.async_create_entry(data=user_input)
         kind = Kind(entry.data[CONF_KIND])
         return self.async_show_form(
             step_id="init",
@@ -317,4 +355,10 @@ class TreadReverseOptionsFlow(OptionsFlowWithReload):
                 options_schema(kind), user_input or entry_options(entry)
             ),
             errors=errors,
+            description_placeholders={"minimum": _format_speed(minimum)},
         )
+
+
+def _format_speed(speed: float | None) -> str:
+    """Return a speed for a message, without a needless trailing zero; a dash when unknown."""
+    return "-" if speed is None else f"{speed:g}"

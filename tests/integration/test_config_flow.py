@@ -493,3 +493,83 @@ async def test_options_refused_while_a_programme_runs(
     result = await hass.config_entries.options.async_init(loaded_simulated.entry_id)
     assert result["type"] is FlowResultType.FORM
     hass.config_entries.options.async_abort(result["flow_id"])
+
+
+async def test_reconfigure_refused_while_a_programme_runs(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry
+) -> None:
+    """Reconfiguring reloads the entry: it waits, like the options, until the programme stopped."""
+    await hass.services.async_call(
+        DOMAIN,
+        "start_programme",
+        {
+            "config_entry_id": loaded_simulated.entry_id,
+            "programme": "first_steps",
+            "wait_for_person": False,
+        },
+        blocking=True,
+    )
+    before = loaded_simulated.runtime_data
+    result = await loaded_simulated.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "programme_running"
+    assert loaded_simulated.runtime_data is before  # not reloaded
+    assert hass.states.get(PROGRAMME_STATUS).state == "countdown"
+
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": loaded_simulated.entry_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    result = await loaded_simulated.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def test_options_refuse_a_turn_speed_below_the_machine_minimum(
+    hass: HomeAssistant, speakers: Any
+) -> None:
+    """A turn speed the machine cannot run would make every start fail: it is refused."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Garage", data={**SIMULATED_DATA, CONF_MIN_SPEED: 1.5}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    before = entry.runtime_data
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    too_slow = {**NEW_OPTIONS, "turn_speed": 1.0}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], too_slow)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"turn_speed": "turn_speed_below_minimum"}
+    assert result["description_placeholders"] == {"minimum": "1.5"}
+    assert entry.runtime_data is before
+    assert entry.options == {}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**NEW_OPTIONS, "turn_speed": 1.5}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["turn_speed"] == 1.5
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_refuses_a_minimum_above_the_turn_speed(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry
+) -> None:
+    """A simulated minimum speed above the turn speed would make every start fail."""
+    result = await loaded_simulated.start_reconfigure_flow(hass)
+    ranges = {CONF_MIN_SPEED: 1.2, CONF_MAX_SPEED: 9.0, CONF_MAX_INCLINE: 6.0}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Garage", **ranges}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_MIN_SPEED: "min_above_turn_speed"}
+    assert result["description_placeholders"] == {"turn_speed": "1"}
+    assert loaded_simulated.data == SIMULATED_DATA
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Garage", **ranges, CONF_MIN_SPEED: 1.0}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
