@@ -1,4 +1,4 @@
-"""Target speed and incline of a treadmill, held to the backward cap (rule 3)."""
+"""Target speed and incline of a treadmill; the interlock refuses speeds above the backward cap."""
 
 from __future__ import annotations
 
@@ -32,8 +32,6 @@ class TreadReverseNumberDescription(NumberEntityDescription):
 
     range_fn: Callable[[Capabilities], Range | None]
     value_fn: Callable[[TreadmillState], float | None]
-    # The highest value allowed now (the backward cap while backward or turning).
-    max_fn: Callable[[TreadmillCoordinator], float | None] = lambda _: None
     set_fn: Callable[[TreadmillCoordinator, float, Origin], Coroutine[Any, Any, None]]
 
 
@@ -46,7 +44,6 @@ NUMBERS: tuple[TreadReverseNumberDescription, ...] = (
         mode=NumberMode.BOX,
         range_fn=lambda c: c.speed,
         value_fn=lambda s: s.engine.target_speed,
-        max_fn=lambda c: c.engine.speed_limit,
         set_fn=lambda c, v, o: c.engine.set_speed(v, o),
     ),
     TreadReverseNumberDescription(
@@ -89,29 +86,28 @@ class TreadReverseNumber(TreadReverseEntity, NumberEntity):
         description: TreadReverseNumberDescription,
         machine_range: Range,
     ) -> None:
-        """Take the range from the machine."""
+        """Take the range from the machine.
+
+        The range stays the machine's for good: it is written to the entity registry
+        as a capability, and following the backward cap at every turn would rewrite
+        the registry a few hundred times an hour. Rule 3 holds all the same: the
+        interlock refuses a speed above the cap, from this number as from anywhere.
+        """
         super().__init__(coordinator, description)
         self._attr_native_min_value = machine_range.minimum
         self._attr_native_max_value = machine_range.maximum
         self._attr_native_step = machine_range.step
 
     @override
-    def shown(self) -> tuple[float | None, float]:
-        """Return the current target and the highest value allowed now."""
-        return self.entity_description.value_fn(self.coordinator.data), self.native_max_value
-
-    @property
-    @override
-    def native_max_value(self) -> float:
-        """Return the machine's maximum, or the backward cap while backward or turning."""
-        limit = self.entity_description.max_fn(self.coordinator)
-        return self._attr_native_max_value if limit is None else limit
+    def shown(self) -> float | None:
+        """Return the current target."""
+        return self.entity_description.value_fn(self.coordinator.data)
 
     @property
     @override
     def native_value(self) -> float | None:
         """Return the current target."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        return self.shown()
 
     @override
     async def async_set_native_value(self, value: float) -> None:

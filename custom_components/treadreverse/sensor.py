@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import override
 
 from homeassistant.components.sensor import (
@@ -42,6 +42,8 @@ class TreadReverseSensorDescription(SensorEntityDescription):
     has_fn: Callable[[TreadmillCoordinator], bool] = lambda _: True
     # Written values are rounded to this step (what the display precision shows).
     step: float | None = None
+    # Timestamps of the plan: written only when the plan moves by at least this much.
+    min_move: timedelta | None = None
     needs_connection: bool = False
 
 
@@ -169,6 +171,7 @@ SENSORS: tuple[TreadReverseSensorDescription, ...] = (
         key="programme_ends_at",
         translation_key="programme_ends_at",
         device_class=SensorDeviceClass.TIMESTAMP,
+        min_move=timedelta(seconds=2),
         value_fn=lambda s: s.engine.programme_ends_at,
     ),
     TreadReverseSensorDescription(
@@ -236,13 +239,30 @@ class TreadReverseSensor(TreadReverseEntity, SensorEntity):
     """A treadmill sensor."""
 
     entity_description: TreadReverseSensorDescription
+    _planned: SensorValue = None
 
     @override
     def shown(self) -> SensorValue:
-        """Return the value at display precision."""
-        return _rounded(
-            self.entity_description.value_fn(self.coordinator.data), self.entity_description.step
-        )
+        """Return the value at display precision (a plan's timestamp only when it moved)."""
+        description = self.entity_description
+        value = _rounded(description.value_fn(self.coordinator.data), description.step)
+        if description.min_move is None:
+            return value
+        if self._holds(value, description.min_move):
+            return self._planned
+        self._planned = value
+        return value
+
+    def _holds(self, value: SensorValue, min_move: timedelta) -> bool:
+        """Return whether the timestamp shown still stands for this estimate."""
+        held = self._planned
+        if not isinstance(value, datetime) or not isinstance(held, datetime):
+            return False
+        # During a turn the engine counts the turn at its full planned length whatever
+        # has passed of it, so its estimate creeps on by a second each second without the
+        # plan moving; the turn's end puts it right (and shows an overrun, if any).
+        turning = self.coordinator.data.engine.status is ProgrammeStatus.TURNING
+        return turning or abs(value - held) < min_move
 
     @property
     @override

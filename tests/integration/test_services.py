@@ -308,10 +308,10 @@ async def test_actions_refuse_unknown_entries(
         await call(hass, "stop", {"config_entry_id": "nope"})
 
 
-async def test_target_speed_maximum_follows_the_backward_cap(
+async def test_target_speed_refuses_above_the_backward_cap(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
 ) -> None:
-    """The target_speed number offers at most the backward cap while walking backward."""
+    """The number keeps the machine's range; above the cap while backward it is refused."""
     number = "number.simulated_treadmill_target_speed"
     assert hass.states.get(number).attributes["max"] == 12.0
     definition = {
@@ -328,9 +328,14 @@ async def test_target_speed_maximum_follows_the_backward_cap(
         },
     )
     await advance(hass, freezer, 14)
-    assert hass.states.get(number).attributes["max"] == 4.0
-    await call(hass, "stop", {"config_entry_id": loaded_simulated.entry_id})
+    # A fixed range: following the cap would rewrite the entity registry at every turn.
     assert hass.states.get(number).attributes["max"] == 12.0
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            "number", "set_value", {"entity_id": number, "value": 6.0}, blocking=True
+        )
+    assert refused.value.translation_key == "refused_above_backward_cap"
+    assert hass.states.get(number).state == "2.0"
 
 
 async def test_refused_command_is_a_device_error(
