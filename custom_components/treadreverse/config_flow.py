@@ -64,6 +64,7 @@ from .const import (
     Kind,
 )
 from .options import entry_options
+from .treadmill.advertisement import may_be_treadmill
 from .treadmill.base import TreadmillConnectionError
 
 
@@ -246,6 +247,9 @@ class TreadReverseConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start from a treadmill Home Assistant's Bluetooth stack has seen."""
         await self.async_set_unique_id(discovery_info.address)
         self._abort_if_unique_id_configured()
+        if not may_be_treadmill(discovery_info.service_data):
+            # Bikes, rowers and cross trainers advertise the Fitness Machine Service too.
+            return self.async_abort(reason="not_a_treadmill")
         self._discovery = discovery_info
         self.context["title_placeholders"] = {"name": discovery_info.name}
         return await self.async_step_bluetooth_confirm()
@@ -300,7 +304,9 @@ class TreadReverseConfigFlow(ConfigFlow, domain=DOMAIN):
         return {
             info.address: info.name
             for info in async_discovered_service_info(self.hass, connectable=True)
-            if FTMS_SERVICE_UUID in info.service_uuids and info.address not in configured
+            if FTMS_SERVICE_UUID in info.service_uuids
+            and may_be_treadmill(info.service_data)
+            and info.address not in configured
         }
 
     def _create_ftms(self, address: str, name: str) -> ConfigFlowResult:

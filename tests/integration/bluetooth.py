@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
@@ -29,13 +29,15 @@ def service_info(
     service_uuids: Sequence[str] = (FTMS_SERVICE_UUID,),
     *,
     source: str = "local",
+    service_data: Mapping[str, bytes] | None = None,
 ) -> BluetoothServiceInfoBleak:
     """Return what Home Assistant's Bluetooth stack reports for one connectable advertisement."""
     uuids = list(service_uuids)
+    data = dict(service_data or {})
     advertisement = AdvertisementData(
         local_name=name,
         manufacturer_data={},
-        service_data={},
+        service_data=data,
         service_uuids=uuids,
         tx_power=TX_POWER,
         rssi=RSSI,
@@ -46,7 +48,7 @@ def service_info(
         address=address,
         rssi=RSSI,
         manufacturer_data={},
-        service_data={},
+        service_data=data,
         service_uuids=uuids,
         source=source,
         device=BLEDevice(address, name, {}),

@@ -28,6 +28,7 @@ from custom_components.treadreverse.const import (
     CONF_MAX_SPEED,
     CONF_MIN_SPEED,
     DOMAIN,
+    FTMS_SERVICE_UUID,
     Kind,
 )
 from custom_components.treadreverse.treadmill.simulator import SimulatedFtmsPeripheral
@@ -44,6 +45,21 @@ TREADMILL = service_info("AA:BB:CC:DD:EE:01", "KS-R1")
 SECOND = service_info("AA:BB:CC:DD:EE:02", "Horizon T101")
 CHEST_STRAP = service_info("AA:BB:CC:DD:EE:03", "Chest strap", [HEART_RATE_SERVICE])
 CONFIGURED = service_info("AA:BB:CC:DD:EE:04", "Old treadmill")
+# FTMS service data (FTMS 1.0, section 4.1): a flags byte (bit 0: available), then the 16-bit
+# Fitness Machine Type (bit 0: treadmill, 1: cross trainer, 4: rower, 5: indoor bike).
+BIKE = service_info(
+    "AA:BB:CC:DD:EE:05", "Wahoo KICKR", service_data={FTMS_SERVICE_UUID: b"\x01\x20\x00"}
+)
+ROWER = service_info(
+    "AA:BB:CC:DD:EE:06", "Concept2 PM5", service_data={FTMS_SERVICE_UUID: b"\x01\x10\x00"}
+)
+TYPED_TREADMILL = service_info(
+    "AA:BB:CC:DD:EE:07", "WalkingPad", service_data={FTMS_SERVICE_UUID: b"\x01\x01\x00"}
+)
+# A machine that is a treadmill and a cross trainer at once is a treadmill too.
+COMBINED = service_info(
+    "AA:BB:CC:DD:EE:08", "Combo", service_data={FTMS_SERVICE_UUID: b"\x01\x03\x00"}
+)
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "speakers": [],
@@ -573,3 +589,63 @@ async def test_reconfigure_refuses_a_minimum_above_the_turn_speed(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("machine", [BIKE, ROWER], ids=["bike", "rower"])
+async def test_bluetooth_discovery_of_another_fitness_machine_aborts(
+    hass: HomeAssistant, connector: MagicMock, machine: BluetoothServiceInfoBleak
+) -> None:
+    """Bikes and rowers advertise the Fitness Machine Service too: they are not offered."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_BLUETOOTH}, data=machine
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_a_treadmill"
+    connector.assert_not_called()
+
+
+@pytest.mark.parametrize("machine", [TYPED_TREADMILL, COMBINED], ids=["treadmill", "combined"])
+async def test_bluetooth_discovery_of_a_typed_treadmill_is_offered(
+    hass: HomeAssistant, machine: BluetoothServiceInfoBleak
+) -> None:
+    """An advertisement that says it is a treadmill (among other things) is offered."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_BLUETOOTH}, data=machine
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "bluetooth_confirm"
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def test_ftms_list_leaves_out_other_fitness_machines(hass: HomeAssistant) -> None:
+    """The pick list offers treadmills and machines that do not say what they are."""
+    with patch(DISCOVERED, return_value=[BIKE, TREADMILL, ROWER, TYPED_TREADMILL]):
+        result = await choose(hass, Kind.FTMS)
+    assert [option["value"] for option in address_options(result)] == [
+        TREADMILL.address,
+        TYPED_TREADMILL.address,
+    ]
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+    with patch(DISCOVERED, return_value=[BIKE, ROWER]):
+        result = await choose(hass, Kind.FTMS)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_devices_found"
+
+
+async def test_an_advertised_bike_leaves_no_discovery(
+    hass: HomeAssistant, enable_bluetooth: None
+) -> None:
+    """A bike's advertisement matches the manifest, but no flow waits for the user."""
+    assert await async_setup_component(hass, "bluetooth_adapters", {})
+    assert await async_setup_component(hass, "bluetooth", {})
+
+    inject_advertisement(hass, BIKE)
+    await hass.async_block_till_done()
+    assert our_flows(hass) == []
+
+    inject_advertisement(hass, TYPED_TREADMILL)
+    await hass.async_block_till_done()
+    (flow,) = our_flows(hass)
+    assert flow["context"]["unique_id"] == TYPED_TREADMILL.address
+    hass.config_entries.flow.async_abort(flow["flow_id"])
