@@ -46,6 +46,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry)
     await store.async_load()
     treadmill = await async_create_treadmill(hass, entry)
     coordinator = TreadmillCoordinator(hass, entry, treadmill, store)
+    try:
+        await _async_start_runtime(hass, entry, coordinator)
+    except BaseException:
+        # All or nothing: a failed set-up leaves no link, listener or timer behind, or the
+        # retry would fight the old client for the treadmill's single connection.
+        await coordinator.async_shutdown_runtime("setup_failed")
+        raise
+    return True
+
+
+async def _async_start_runtime(
+    hass: HomeAssistant, entry: TreadReverseConfigEntry, coordinator: TreadmillCoordinator
+) -> None:
+    """Start the speakers, the coordinator and the entities of a built treadmill."""
     announcer = await async_create_announcer(hass, entry, coordinator)
     entry.runtime_data = TreadReverseData(coordinator=coordinator, announcer=announcer)
     await coordinator.async_start()
@@ -60,7 +74,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry)
         hass.async_add_shutdown_job(HassJob(_async_on_stop, "treadreverse leave safely"))
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> bool:

@@ -114,6 +114,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._was_connected: bool | None = None
         self._closed = False
         self._starting = asyncio.Lock()
+        self._release: asyncio.Task[None] | None = None  # keep_connected off, after a session
         self._unsubscribers: list[Callable[[], None]] = []
         self.data = self._state()
 
@@ -155,6 +156,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         origin: Origin = Origin.PERSON,
     ) -> None:
         """Start a programme by key or definition; refuse while one runs or starts."""
+        self._check_open()
         if self.engine.status in ACTIVE_STATUSES or self._starting.locked():
             raise validation_error(
                 "programme_running", programme=self.engine.snapshot().programme_name
@@ -193,6 +195,8 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             key=key,
             advisory=not self.engine.can_control,
         )
+        # Unloaded meanwhile: the closed engine must not start timers nobody cancels.
+        self._check_open()
         if self.engine.interlock.stops != stops:
             return  # Stop wins (rule 7): pressed while the start was being prepared.
         ir.async_delete_issue(self.hass, DOMAIN, f"control_refused_{self.config_entry.entry_id}")
@@ -248,8 +252,16 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         except TreadmillError as err:
             raise device_error("stop_unreachable") from err
 
+    def _check_open(self) -> None:
+        """Refuse to go on once the entry is unloading."""
+        if self._closed:
+            raise device_error("entry_unloaded")
+
     async def _async_ensure_connected(self) -> None:
         """Connect on demand when the link is released between programmes."""
+        # A release still under way would take the link away from under this start.
+        await self._async_release_done()
+        self._check_open()
         if self.kind is Kind.MANUAL or self.treadmill.connected:
             return
         try:
@@ -257,11 +269,21 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         except TreadmillError as err:
             raise device_error("cannot_connect", error=str(err)) from err
 
+    async def _async_release_done(self) -> None:
+        """Wait for the release after the last session, without cancelling it."""
+        if self._release is not None and not self._release.done():
+            await asyncio.wait((self._release,))
+
     async def async_shutdown_runtime(self, reason: str) -> None:
         """Leave safely (rule 11): slow and pause the belt, record the session, release all."""
         if self._closed:
             return
         self._closed = True
+        # A start being prepared sees the entry closed and gives up; wait for it, so the
+        # engine is closed only after it (its timers would run on otherwise).
+        async with self._starting:
+            pass
+        await self._async_release_done()
         if self.engine.status in ACTIVE_STATUSES:
             await self.engine.shutdown(reason)
         await self.engine.close()
@@ -351,7 +373,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         if not self.keep_connected:
             # Release the treadmill so the vendor's app can connect between programmes.
             # The interlock lets go only once the completion's stop is confirmed.
-            self.config_entry.async_create_background_task(
+            self._release = self.config_entry.async_create_background_task(
                 self.hass, self._async_release(), "treadreverse release treadmill"
             )
 

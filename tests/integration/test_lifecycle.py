@@ -1,0 +1,164 @@
+"""The runtime's lifecycle: release and start, unload during a start, set-up that fails."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Generator
+from dataclasses import replace
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+
+from custom_components.treadreverse.clock import HomeAssistantClock
+from custom_components.treadreverse.const import DOMAIN
+from custom_components.treadreverse.treadmill.simulator import SimulatedFtmsPeripheral
+
+from .conftest import advance
+
+ADDRESS = "AA:BB:CC:DD:EE:01"
+STATUS = "sensor.garage_treadmill_programme_status"
+SHORT = {"name": "Short", "segments": [{"direction": "forward", "duration": 20, "speed": 3.0}]}
+
+
+@pytest.fixture
+async def peripheral(hass: HomeAssistant) -> AsyncGenerator[SimulatedFtmsPeripheral]:
+    """Return a simulated FTMS peripheral standing in for a Bluetooth treadmill."""
+    machine = SimulatedFtmsPeripheral(HomeAssistantClock(hass))
+    yield machine
+    machine.close()
+
+
+@pytest.fixture
+def bluetooth_treadmill(peripheral: SimulatedFtmsPeripheral) -> Generator[None]:
+    """Let the integration reach the simulated peripheral instead of real Bluetooth."""
+    with (
+        patch(
+            "custom_components.treadreverse.treadmills.bluetooth.async_ble_device_from_address",
+            return_value=object(),
+        ),
+        patch(
+            "custom_components.treadreverse.treadmills.bleak_connector",
+            return_value=peripheral.connect,
+        ),
+    ):
+        yield
+
+
+def ftms_entry(**options: Any) -> MockConfigEntry:
+    """Return a Bluetooth treadmill entry."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Garage treadmill",
+        unique_id=ADDRESS,
+        data={"kind": "ftms", "address": ADDRESS, "name": "Garage treadmill"},
+        options=options,
+    )
+
+
+async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add and set up an entry."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def call(
+    hass: HomeAssistant,
+    action: str,
+    entry: MockConfigEntry,
+    context: Context | None = None,
+    **data: Any,
+) -> None:
+    """Call one of the treadmill's actions and wait for it."""
+    await hass.services.async_call(
+        DOMAIN, action, {"config_entry_id": entry.entry_id, **data}, blocking=True, context=context
+    )
+
+
+@pytest.mark.usefixtures("bluetooth_treadmill")
+async def test_start_right_after_a_release_keeps_its_link(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    peripheral: SimulatedFtmsPeripheral,
+    hass_admin_user: MockUser,
+) -> None:
+    """keep_connected off: a start pressed while the last session's release runs keeps the link.
+
+    The release was not awaited: the start found the old link still up, and the release
+    then took it away under the new programme.
+    """
+    # Not the machine's replay of its last status on the new link: a replayed stop that
+    # arrives after the start ends it as a console stop (reported separately, engine side).
+    peripheral.config = replace(peripheral.config, replay_status=False)
+    entry = ftms_entry(keep_connected=False, remote_control=True)
+    await setup(hass, entry)
+    entry.runtime_data.coordinator.speaker_check = lambda: True
+    person = Context(user_id=hass_admin_user.id)
+    await call(hass, "start_programme", entry, person, definition=SHORT)
+    await call(hass, "stop", entry, person)
+    await call(hass, "start_programme", entry, person, definition=SHORT)
+    await advance(hass, freezer, 15)
+    assert peripheral.connected
+    assert hass.states.get(STATUS).state == "running"
+    assert peripheral.belt_running
+    await call(hass, "stop", entry)
+
+
+async def test_unload_while_a_start_is_prepared_leaves_nothing_running(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
+) -> None:
+    """An unload while the start's cues are generated ends the start: no engine runs on."""
+    coordinator = loaded_simulated.runtime_data.coordinator
+    simulator = coordinator.treadmill.simulator
+    release = asyncio.Event()
+
+    async def slow_prepare(*_args: Any, **_kwargs: Any) -> None:
+        await release.wait()
+
+    data = {
+        "config_entry_id": loaded_simulated.entry_id,
+        "programme": "first_steps",
+        "wait_for_person": False,
+    }
+    with patch("custom_components.treadreverse.announcer.Announcer.async_prepare", slow_prepare):
+        starting = hass.async_create_task(
+            hass.services.async_call(DOMAIN, "start_programme", data, blocking=True)
+        )
+        await asyncio.sleep(0)
+        unloading = hass.async_create_task(
+            hass.config_entries.async_unload(loaded_simulated.entry_id)
+        )
+        await asyncio.sleep(0)
+        release.set()
+        with pytest.raises(HomeAssistantError) as err:
+            await starting
+        assert await unloading
+    assert err.value.translation_key == "entry_unloaded"
+    assert coordinator.engine.status == "idle"
+    await advance(hass, freezer, 20)
+    assert coordinator.engine.status == "idle"
+    assert bytes([0x07]) not in simulator.writes
+
+
+@pytest.mark.usefixtures("bluetooth_treadmill")
+async def test_failed_set_up_leaves_no_link(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, peripheral: SimulatedFtmsPeripheral
+) -> None:
+    """A set-up that fails after the link opened closes it: the retry needs the connection."""
+    entry = ftms_entry()
+    with patch(
+        "custom_components.treadreverse.async_create_announcer",
+        side_effect=ConfigEntryNotReady("speech is not ready"),
+    ):
+        await setup(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert not peripheral.connected
+    attempts = peripheral.connect_attempts
+    await advance(hass, freezer, 70)  # the old client's reconnection loop would be back
+    assert peripheral.connect_attempts - attempts <= 1  # only the entry's own retry
