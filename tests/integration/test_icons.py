@@ -7,9 +7,9 @@ from pathlib import Path
 import re
 from typing import Any
 
+import homeassistant.components
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-import homeassistant.components
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
