@@ -1,12 +1,20 @@
-"""Shared helpers of the Home Assistant glue: turning layer errors into HA errors."""
+"""Shared helpers of the Home Assistant glue: who may act, and layer errors as HA errors."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import Any
 
-from homeassistant.core import Context
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.auth.models import User
+from homeassistant.auth.permissions.const import CAT_ENTITIES, POLICY_CONTROL
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
+from homeassistant.helpers import entity_registry as er
 
 from .const import DOMAIN
 from .programme.engine import EngineBusyError
@@ -38,6 +46,61 @@ def origin_of(context: Context | None) -> Origin:
     if context is not None and context.user_id is not None and context.parent_id is None:
         return Origin.PERSON
     return Origin.AUTOMATION
+
+
+async def _user_to_check(hass: HomeAssistant, context: Context | None) -> User | None:
+    """Return the user whose permissions decide, or None when the call needs no check.
+
+    Calls without a user (automations, scripts started by the system) and administrators
+    pass (product.md, "Who may move the belt"); a user id Home Assistant does not know is
+    refused, as Home Assistant's own entity services refuse it.
+    """
+    if context is None or context.user_id is None:
+        return None
+    user = await hass.auth.async_get_user(context.user_id)
+    if user is None:
+        raise UnknownUser(context=context, permission=POLICY_CONTROL)
+    return None if user.is_admin else user
+
+
+def entity_id_of(hass: HomeAssistant, entry_id: str, key: str) -> str | None:
+    """Return the entity id of a treadmill's entity by its key (its translation key)."""
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry_id):
+        if entity.platform == DOMAIN and entity.translation_key == key:
+            return entity.entity_id
+    return None
+
+
+async def async_check_control(
+    hass: HomeAssistant, context: Context | None, entry_id: str, key: str
+) -> None:
+    """Refuse a user without control of the treadmill's entity `key`; nothing is changed.
+
+    A treadmill without that entity (the manual kind has no targets) has nothing a user
+    could be granted, so only administrators and automations pass.
+    """
+    if (user := await _user_to_check(hass, context)) is None:
+        return
+    entity_id = entity_id_of(hass, entry_id, key)
+    if entity_id is None or not user.permissions.check_entity(entity_id, POLICY_CONTROL):
+        raise Unauthorized(context=context, entity_id=entity_id, permission=POLICY_CONTROL)
+
+
+async def async_check_domain_control(hass: HomeAssistant, context: Context | None) -> None:
+    """Refuse a user who controls none of treadreverse's entities (the programme library).
+
+    The same test as Home Assistant's `verify_domain_control`, with its user lookup shared.
+    """
+    if (user := await _user_to_check(hass, context)) is None:
+        return
+    registry = er.async_get(hass)
+    if not any(
+        user.permissions.check_entity(entity.entity_id, POLICY_CONTROL)
+        for entity in registry.entities.values()
+        if entity.platform == DOMAIN
+    ):
+        raise Unauthorized(context=context, permission=POLICY_CONTROL, perm_category=CAT_ENTITIES)
 
 
 async def run_command[T](command: Awaitable[T]) -> T:

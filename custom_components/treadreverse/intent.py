@@ -7,13 +7,14 @@ from typing import Any, override
 
 from homeassistant.components.homeassistant.exposed_entities import async_should_expose
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, Unauthorized
 from homeassistant.helpers import entity_registry as er, intent
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from .const import DOMAIN
 from .coordinator import ACTIVE_STATUSES, TreadmillCoordinator, TreadReverseConfigEntry
+from .helpers import async_check_control
 from .programme.builtins import BUILTIN_PROGRAMMES
 from .programme.engine import EngineSnapshot
 from .programme.events import ProgrammeStatus
@@ -102,6 +103,9 @@ class TreadReverseIntentHandler(intent.IntentHandler):
     """Find the treadmill, act on it, and answer; errors become error responses."""
 
     slot_schema: dict[Any, Any] | None = NAME_SLOT
+    # The entity whose control the intent needs, as its action does (product.md, "Who may
+    # move the belt"); None: accepted from everyone (stop, pause, questions).
+    controlled_by: str | None = None
 
     @override
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
@@ -112,9 +116,23 @@ class TreadReverseIntentHandler(intent.IntentHandler):
             coordinator = find_coordinator(
                 intent_obj.hass, intent_obj.assistant, _slot(slots, SLOT_NAME)
             )
+            if self.controlled_by is not None:
+                # The same check as the actions, with the intent's user (an LLM tool's too).
+                await async_check_control(
+                    intent_obj.hass,
+                    intent_obj.context,
+                    coordinator.config_entry.entry_id,
+                    self.controlled_by,
+                )
             speech = await self.async_act(coordinator, slots, response)
         except TargetError as err:
             response.async_set_error(intent.IntentResponseErrorCode.NO_VALID_TARGETS, str(err))
+        except Unauthorized:
+            # Checked before anything was done: nothing changed.
+            response.async_set_error(
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                "You are not allowed to control this treadmill.",
+            )
         except HomeAssistantError as err:
             # The coordinator's errors are translated; their text is what the person hears.
             response.async_set_error(intent.IntentResponseErrorCode.FAILED_TO_HANDLE, str(err))
@@ -138,6 +156,7 @@ class StartIntentHandler(TreadReverseIntentHandler):
     intent_type = INTENT_START
     description = "Starts a backward-walking programme on the treadmill after a spoken countdown"
     slot_schema = START_SLOTS
+    controlled_by = "backward_intervals"
 
     @override
     async def async_act(
@@ -187,11 +206,13 @@ class CommandIntentHandler(TreadReverseIntentHandler):
         intent_type: str,
         description: str,
         command: Callable[[TreadmillCoordinator], Awaitable[str]],
+        controlled_by: str | None = None,
     ) -> None:
-        """Name the intent and its command."""
+        """Name the intent, its command, and the entity whose control it needs."""
         self.intent_type = intent_type
         self.description = description
         self._command = command
+        self.controlled_by = controlled_by
 
     @override
     async def async_act(
@@ -246,6 +267,7 @@ def handlers() -> list[TreadReverseIntentHandler]:
             INTENT_RESUME,
             "Resumes a paused treadmill programme, or confirms one waiting to start",
             _resume,
+            controlled_by="backward_intervals",
         ),
         CommandIntentHandler(INTENT_STOP, "Stops the treadmill belt and ends the programme", _stop),
         StatusIntentHandler(),

@@ -17,7 +17,14 @@ import probatio as vol
 
 from .const import DOMAIN
 from .coordinator import ACTIVE_STATUSES, TreadmillCoordinator, TreadReverseConfigEntry
-from .helpers import device_error, origin_of, run_command, validation_error
+from .helpers import (
+    async_check_control,
+    async_check_domain_control,
+    device_error,
+    origin_of,
+    run_command,
+    validation_error,
+)
 from .programme.builtins import BUILTIN_PROGRAMMES
 from .programme.interlock import Origin
 from .programmes import parse_definition, programme_key
@@ -144,11 +151,30 @@ ENTRY_ACTIONS: dict[str, tuple[vol.Schema, Handler]] = {
 }
 
 
-def _entry_action(handler: Handler) -> Callable[[ServiceCall], Coroutine[Any, Any, None]]:
-    """Wrap a treadmill action: resolve the config entry first."""
+# Who may move the belt (product.md): the entity whose control an action needs. Actions not
+# named here are accepted from everyone: stop and pause above all (rule 7).
+CONTROLLED_BY: dict[str, str] = {
+    "start_programme": "backward_intervals",
+    "resume": "backward_intervals",
+    "set_speed": "target_speed",
+    "set_incline": "target_incline",
+    "skip_interval": "skip_interval",
+    "announce": "announcements",
+}
+
+
+def _entry_action(
+    name: str, handler: Handler
+) -> Callable[[ServiceCall], Coroutine[Any, Any, None]]:
+    """Wrap a treadmill action: resolve the config entry, check the caller, then act."""
 
     async def action(call: ServiceCall) -> None:
-        await handler(_coordinator(call), call)
+        coordinator = _coordinator(call)
+        if (key := CONTROLLED_BY.get(name)) is not None:
+            await async_check_control(
+                call.hass, call.context, coordinator.config_entry.entry_id, key
+            )
+        await handler(coordinator, call)
 
     return action
 
@@ -172,6 +198,7 @@ def _running_keys(hass: HomeAssistant) -> set[str]:
 
 async def _save_programme(call: ServiceCall) -> ServiceResponse:
     """Save a programme under the slug of its name."""
+    await async_check_domain_control(call.hass, call.context)
     programme = parse_definition(call.data[ATTR_DEFINITION])
     key = programme_key(programme.name)
     library = call.hass.data[PROGRAMMES_KEY]
@@ -187,6 +214,7 @@ async def _save_programme(call: ServiceCall) -> ServiceResponse:
 
 async def _delete_programme(call: ServiceCall) -> None:
     """Delete a saved programme (not a built-in, not the running one)."""
+    await async_check_domain_control(call.hass, call.context)
     key = call.data[ATTR_PROGRAMME]
     library = call.hass.data[PROGRAMMES_KEY]
     if key in BUILTIN_PROGRAMMES:
@@ -204,7 +232,7 @@ async def _delete_programme(call: ServiceCall) -> None:
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every action."""
     for name, (schema, handler) in ENTRY_ACTIONS.items():
-        hass.services.async_register(DOMAIN, name, _entry_action(handler), schema=schema)
+        hass.services.async_register(DOMAIN, name, _entry_action(name, handler), schema=schema)
     hass.services.async_register(
         DOMAIN, "get_sessions", _get_sessions, SESSIONS_SCHEMA, SupportsResponse.ONLY
     )

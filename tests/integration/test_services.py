@@ -7,10 +7,11 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.const import GROUP_ID_ADMIN
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.treadreverse.const import DOMAIN
 
@@ -27,6 +28,17 @@ MINE = {
 
 
 PERSON_ID = "a-person"  # a user id and no parent: a person (product.md, "Who asked")
+
+
+@pytest.fixture(autouse=True)
+async def person(hass: HomeAssistant) -> MockUser:
+    """Register PERSON_ID as an administrator: an unknown user id is refused (test_permissions)."""
+    user = MockUser(id=PERSON_ID, name="Person")
+    user.add_to_hass(hass)  # loads the auth store, so its groups exist
+    admins = await hass.auth.async_get_group(GROUP_ID_ADMIN)
+    assert admins is not None
+    user.groups = [admins]
+    return user
 
 
 async def call(hass: HomeAssistant, action: str, data: dict[str, Any], **kwargs: Any) -> Any:
