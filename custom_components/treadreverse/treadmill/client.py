@@ -263,6 +263,8 @@ class FtmsTreadmill(Treadmill):
         self.name = name
         self.keep_connected = keep_connected
         self.training_status: ftms.TrainingStatus | None = None
+        # Read once, at the first connection: it names the machine and does not change.
+        self.device_information: ftms.DeviceInformation | None = None
         self._clock = clock
         self._connector = connector
         self._timeout = command_timeout
@@ -362,6 +364,8 @@ class FtmsTreadmill(Treadmill):
         if not has(ftms.TREADMILL_DATA):
             raise TreadmillConnectionError("no Treadmill Data characteristic")
         self._capabilities = await self._read_capabilities(client, has)
+        if self.device_information is None:
+            self.device_information = await _read_device_information(client, has)
         self._session = _Session(stale_until=self._clock.now() + _seconds(STALE_STATUS_WINDOW))
         await client.start_notify(ftms.TREADMILL_DATA, partial(self._on_data, link))
         if has(ftms.MACHINE_STATUS):
@@ -881,6 +885,22 @@ def create_ftms_treadmill(
     return FtmsTreadmill(
         clock, bleak_connector(ble_device, name), name, keep_connected=keep_connected
     )
+
+
+async def _read_device_information(
+    client: BleakClientLike, has: Callable[[str], bool]
+) -> ftms.DeviceInformation:
+    """Read the Device Information Service's strings; a missing or unreadable one is None."""
+    values: dict[str, str | None] = {}
+    for uuid, name in ftms.DEVICE_INFORMATION_FIELDS.items():
+        if not has(uuid):
+            continue
+        try:
+            values[name] = ftms.decode_information_string(await client.read_gatt_char(uuid))
+        except BleakError as err:
+            # Optional strings: some firmware lists a characteristic it refuses to read.
+            _LOGGER.debug("device information %s not readable: %s", name, err)
+    return ftms.DeviceInformation(**values)
 
 
 def _pick[T](new: T | None, old: T | None) -> T | None:

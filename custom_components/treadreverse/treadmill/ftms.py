@@ -607,3 +607,43 @@ def decode_response(data: bytes | bytearray) -> ControlResponse:
 def encode_response(response: ControlResponse) -> bytes:
     """Encode a Control Point indication."""
     return bytes((ControlOpcode.RESPONSE, response.opcode, response.result)) + response.parameter
+
+
+# ---------------------------------------------------------------- Device Information (0x180A)
+
+DEVICE_INFORMATION = uuid16(0x180A)
+MANUFACTURER_NAME = uuid16(0x2A29)
+MODEL_NUMBER = uuid16(0x2A24)
+SERIAL_NUMBER = uuid16(0x2A25)
+FIRMWARE_REVISION = uuid16(0x2A26)
+MAX_INFORMATION_LENGTH = 64  # characters kept of a string; the spec sets no limit
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInformation:
+    """What the Device Information Service says; None where the machine has no such string."""
+
+    manufacturer: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware: str | None = None
+
+
+# Which characteristic fills which field of DeviceInformation.
+DEVICE_INFORMATION_FIELDS = {
+    MANUFACTURER_NAME: "manufacturer",
+    MODEL_NUMBER: "model",
+    SERIAL_NUMBER: "serial_number",
+    FIRMWARE_REVISION: "firmware",
+}
+
+
+def decode_information_string(data: bytes | bytearray) -> str | None:
+    """Decode a DIS UTF-8 string; None for an empty one (vendors pad with NULs or spaces)."""
+    text = bytes(data).split(b"\x00", 1)[0].decode("utf-8", errors="replace").strip()
+    return text[:MAX_INFORMATION_LENGTH] or None
+
+
+def encode_information_string(text: str) -> bytes:
+    """Encode a DIS UTF-8 string."""
+    return text.encode("utf-8")

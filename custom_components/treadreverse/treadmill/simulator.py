@@ -48,6 +48,13 @@ REALISTIC_LATENCY = 0.05
 REORDER_HOLD = 1.0  # s a held reply waits for the next write's replies before it goes anyway
 SPEED_RANGE = Range(0.5, 12.0, 0.1)
 INCLINE_RANGE = Range(0.0, 12.0, 0.5)
+# What the simulated machine's Device Information Service says about itself.
+DEVICE_INFORMATION = ftms.DeviceInformation(
+    manufacturer="TreadReverse",
+    model="Simulated FTMS treadmill",
+    serial_number="SIM-0001",
+    firmware="1.0.0",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,7 @@ class SimulatorConfig:
     replay_status: bool = True  # replay the last status on subscription, as machines do
     echo_status: bool = True  # confirm Control Point changes with a status (not all firmware does)
     latency: float = 0.0  # s before each reply to a write (indication, then status)
+    device_information: ftms.DeviceInformation | None = DEVICE_INFORMATION  # None: no 0x180A
 
 
 class BeltState(StrEnum):
@@ -265,6 +273,12 @@ class SimulatedFtmsPeripheral:
             uuids |= {ftms.SUPPORTED_SPEED_RANGE, ftms.MACHINE_STATUS, ftms.TRAINING_STATUS}
             if self.config.incline_range is not None:
                 uuids.add(ftms.SUPPORTED_INCLINATION_RANGE)
+        if (information := self.config.device_information) is not None:
+            uuids |= {
+                uuid
+                for uuid, name in ftms.DEVICE_INFORMATION_FIELDS.items()
+                if getattr(information, name) is not None
+            }
         return frozenset(uuids)
 
     def feature(self) -> ftms.FitnessMachineFeature:
@@ -300,6 +314,8 @@ class SimulatedFtmsPeripheral:
             )
         if uuid == ftms.FITNESS_MACHINE_FEATURE:
             return ftms.encode_feature(self.feature())
+        if (name := ftms.DEVICE_INFORMATION_FIELDS.get(uuid)) and config.device_information:
+            return ftms.encode_information_string(getattr(config.device_information, name))
         raise BleakError(f"Characteristic {uuid} is not readable")
 
     def subscribed(self, uuid: str) -> None:
