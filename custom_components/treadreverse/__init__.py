@@ -44,7 +44,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry)
     """Set up one treadmill: connect (or prove it can), then its entities."""
     store = TreadmillStore(hass, entry.entry_id)
     await store.async_load()
-    treadmill = await async_create_treadmill(hass, entry)
+    treadmill = await async_create_treadmill(hass, entry, store)
     coordinator = TreadmillCoordinator(hass, entry, treadmill, store)
     try:
         await _async_start_runtime(hass, entry, coordinator)

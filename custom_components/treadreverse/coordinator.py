@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.components import bluetooth
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_PROGRAMME = "first_steps"
+# Advertisements come several times a second: one connection attempt per this at most.
+ADVERTISEMENT_RETRY = timedelta(seconds=30)
 
 ACTIVE_STATUSES = frozenset(
     {
@@ -115,6 +120,10 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._closed = False
         self._starting = asyncio.Lock()
         self._release: asyncio.Task[None] | None = None  # keep_connected off, after a session
+        self._connecting: asyncio.Task[None] | None = None  # a background connection attempt
+        self._last_attempt: datetime | None = None
+        # Whether the link should be up now: always with keep_connected, else for a programme.
+        self._wants_link = self.keep_connected
         self._unsubscribers: list[Callable[[], None]] = []
         self.data = self._state()
 
@@ -146,6 +155,52 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         await self._async_record_interrupted_session()
         self._log_connection(self.treadmill.connected)
         self._publish()
+        self._follow_the_treadmill()
+
+    def _follow_the_treadmill(self) -> None:
+        """Connect a Bluetooth treadmill set up without its link: now, and when it advertises."""
+        if self.kind is not Kind.FTMS:
+            return
+        self._unsubscribers.append(
+            bluetooth.async_register_callback(
+                self.hass,
+                self._on_advertisement,
+                bluetooth.BluetoothCallbackMatcher(
+                    address=self.config_entry.data[CONF_ADDRESS], connectable=True
+                ),
+                bluetooth.BluetoothScanningMode.PASSIVE,
+            )
+        )
+        self._connect_in_background()
+
+    @callback
+    def _on_advertisement(
+        self, _info: bluetooth.BluetoothServiceInfoBleak, _change: bluetooth.BluetoothChange
+    ) -> None:
+        """Connect when the link is wanted: the treadmill advertises, so it is switched on."""
+        now = dt_util.utcnow()
+        if self._last_attempt is not None and now - self._last_attempt < ADVERTISEMENT_RETRY:
+            return  # it advertises but did not take the last attempt: not again at once
+        if self._connect_in_background():
+            self._last_attempt = now
+
+    def _connect_in_background(self) -> bool:
+        """Try to connect once, unless connected, not wanted or trying; return whether it tries."""
+        if self._closed or not self._wants_link or self.treadmill.connected:
+            return False
+        if self._connecting is not None and not self._connecting.done():
+            return False
+        self._connecting = self.config_entry.async_create_background_task(
+            self.hass, self._async_connect_quietly(), "treadreverse connect"
+        )
+        return True
+
+    async def _async_connect_quietly(self) -> None:
+        """Connect; a treadmill still switched off is no error (it connects when it is on)."""
+        try:
+            await self.treadmill.connect()
+        except TreadmillError as err:
+            _LOGGER.debug("%s is not reachable yet: %s", self.config_entry.title, err)
 
     async def async_start_programme(
         self,
@@ -264,6 +319,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._check_open()
         if self.kind is Kind.MANUAL or self.treadmill.connected:
             return
+        self._wants_link = True
         try:
             await self.treadmill.connect()
         except TreadmillError as err:
@@ -323,6 +379,10 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         """Follow the link state; the engine reacts to the rest itself."""
         if event.type in (MachineEventType.CONNECTED, MachineEventType.DISCONNECTED):
             self._log_connection(event.type is MachineEventType.CONNECTED)
+        if event.type is MachineEventType.CONNECTED and self.kind is Kind.FTMS:
+            self._last_attempt = None
+            # The next start-up sets up without the link from what the machine says now.
+            self.store.remember_capabilities(self.treadmill.capabilities)
         self._publish()
 
     @callback
@@ -379,6 +439,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
 
     async def _async_release(self) -> None:
         """Release the link between programmes; a stop that cannot reach it is logged."""
+        self._wants_link = False
         try:
             await self.engine.release()
         except TreadmillError as err:

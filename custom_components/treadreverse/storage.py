@@ -11,6 +11,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, MAX_STORED_SESSIONS
+from .treadmill.base import Capabilities, DataField, Range
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 5
@@ -32,6 +33,9 @@ class TreadmillRecord:
     totals: LifetimeTotals = field(default_factory=LifetimeTotals)
     sessions: list[dict[str, Any]] = field(default_factory=list)
     active_session: dict[str, Any] | None = None
+    # What a Bluetooth treadmill said it can do at its last connection: the entry sets up
+    # without the link when the machine is off at start-up.
+    capabilities: dict[str, Any] | None = None
 
 
 class TreadmillStore:
@@ -51,7 +55,21 @@ class TreadmillStore:
             totals=LifetimeTotals(**data.get("totals", {})),
             sessions=list(data.get("sessions", [])),
             active_session=data.get("active_session"),
+            capabilities=data.get("capabilities"),
         )
+
+    @property
+    def capabilities(self) -> Capabilities | None:
+        """Return the capabilities remembered from the last connection, if any."""
+        stored = self.record.capabilities
+        return capabilities_from_dict(stored) if stored is not None else None
+
+    def remember_capabilities(self, capabilities: Capabilities) -> None:
+        """Remember what the machine can do (saved only when it changed)."""
+        stored = capabilities_to_dict(capabilities)
+        if stored != self.record.capabilities:
+            self.record.capabilities = stored
+            self.schedule_save()
 
     def add_session(self, session: dict[str, Any]) -> None:
         """Append a finished session, keeping the newest ones."""
@@ -74,6 +92,27 @@ class TreadmillStore:
     def _data(self) -> dict[str, Any]:
         """Return the JSON-able record."""
         return asdict(self.record)
+
+
+def capabilities_to_dict(capabilities: Capabilities) -> dict[str, Any]:
+    """Return capabilities in their stored (JSON) form."""
+    return {
+        "controllable": capabilities.controllable,
+        "speed": asdict(capabilities.speed) if capabilities.speed else None,
+        "incline": asdict(capabilities.incline) if capabilities.incline else None,
+        "fields": sorted(capabilities.fields),
+    }
+
+
+def capabilities_from_dict(data: dict[str, Any]) -> Capabilities:
+    """Return capabilities from their stored form."""
+    speed, incline = data.get("speed"), data.get("incline")
+    return Capabilities(
+        controllable=bool(data["controllable"]),
+        speed=Range(**speed) if speed else None,
+        incline=Range(**incline) if incline else None,
+        fields=frozenset(DataField(name) for name in data.get("fields", [])),
+    )
 
 
 PROGRAMMES_KEY: HassKey[ProgrammeLibrary] = HassKey(f"{DOMAIN}_programmes")

@@ -19,25 +19,69 @@ from .const import (
 from .coordinator import TreadReverseConfigEntry
 from .options import entry_options
 from .programme.interlock import close_unused_link
-from .treadmill.base import Range, Treadmill, TreadmillConnectionError
-from .treadmill.client import FtmsTreadmill, bleak_connector
+from .storage import TreadmillStore
+from .treadmill.base import (
+    Capabilities,
+    MachineEvent,
+    MachineEventType,
+    Range,
+    Treadmill,
+    TreadmillConnectionError,
+)
+from .treadmill.client import Connector, FtmsTreadmill, bleak_connector
+from .treadmill.clock import Clock
 from .treadmill.manual import ManualTreadmill
 from .treadmill.simulator import SimulatorConfig, create_simulated_treadmill
 
 
+class KnownFtmsTreadmill(FtmsTreadmill):
+    """An FTMS client that knows its machine's capabilities before it connects."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        connector: Connector,
+        name: str,
+        *,
+        keep_connected: bool,
+        known: Capabilities,
+    ) -> None:
+        """Answer with `known` until the machine tells its own at a connection."""
+        super().__init__(clock, connector, name, keep_connected=keep_connected)
+        self._known: Capabilities | None = known
+        # Subscribed first: the capabilities read are in place before anyone hears CONNECTED.
+        self.subscribe(on_event=self._on_own_event)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Return what the machine said at the last connection, or at one before."""
+        return self._known if self._known is not None else super().capabilities
+
+    def _on_own_event(self, event: MachineEvent) -> None:
+        """Use the machine's own answer from its first connection on."""
+        if event.type is MachineEventType.CONNECTED:
+            self._known = None
+
+
 def ftms_treadmill(
-    hass: HomeAssistant, address: str, name: str, *, keep_connected: bool = True
+    hass: HomeAssistant,
+    address: str,
+    name: str,
+    *,
+    keep_connected: bool = True,
+    known: Capabilities | None = None,
 ) -> FtmsTreadmill:
     """Return an FTMS client that always connects to the freshest BLEDevice of `address`."""
-    return FtmsTreadmill(
-        HomeAssistantClock(hass),
-        bleak_connector(
-            lambda: bluetooth.async_ble_device_from_address(hass, address, connectable=True),
-            name,
-        ),
+    clock = HomeAssistantClock(hass)
+    connector = bleak_connector(
+        lambda: bluetooth.async_ble_device_from_address(hass, address, connectable=True),
         name,
-        keep_connected=keep_connected,
     )
+    if known is not None:
+        return KnownFtmsTreadmill(
+            clock, connector, name, keep_connected=keep_connected, known=known
+        )
+    return FtmsTreadmill(clock, connector, name, keep_connected=keep_connected)
 
 
 def simulated_treadmill(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> Treadmill:
@@ -53,8 +97,14 @@ def simulated_treadmill(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> 
     return treadmill
 
 
-async def async_create_treadmill(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> Treadmill:
-    """Build and connect the entry's treadmill; ConfigEntryNotReady when it is not reachable."""
+async def async_create_treadmill(
+    hass: HomeAssistant, entry: TreadReverseConfigEntry, store: TreadmillStore
+) -> Treadmill:
+    """Build the entry's treadmill; ConfigEntryNotReady when it must be reached and is not.
+
+    A Bluetooth treadmill whose capabilities are remembered is built without the link
+    (it may be switched off): the coordinator connects it when it can.
+    """
     kind = Kind(entry.data[CONF_KIND])
     if kind is Kind.MANUAL:
         return ManualTreadmill()
@@ -62,7 +112,14 @@ async def async_create_treadmill(hass: HomeAssistant, entry: TreadReverseConfigE
         treadmill = simulated_treadmill(hass, entry)
         await treadmill.connect()
         return treadmill
-    return await _async_connect_ftms(hass, entry)
+    if (known := store.capabilities) is not None:
+        keep = bool(entry_options(entry)["keep_connected"])
+        return ftms_treadmill(
+            hass, entry.data[CONF_ADDRESS], entry.title, keep_connected=keep, known=known
+        )
+    treadmill = await _async_connect_ftms(hass, entry)
+    store.remember_capabilities(treadmill.capabilities)
+    return treadmill
 
 
 async def _async_connect_ftms(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> Treadmill:
