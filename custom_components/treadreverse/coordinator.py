@@ -116,7 +116,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self.label_fn: Callable[[str], str] = lambda key: key
         self.library = hass.data[PROGRAMMES_KEY]
         self.selected_programme: str = DEFAULT_PROGRAMME
-        self._was_connected: bool | None = None
+        self._outage_logged = False
         self._closed = False
         self._starting = asyncio.Lock()
         self._release: asyncio.Task[None] | None = None  # keep_connected off, after a session
@@ -443,6 +443,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         try:
             await self.engine.release()
         except TreadmillError as err:
+            self._wants_link = True  # kept: losing it now is an outage again
             _LOGGER.warning("%s: kept the link, the stop was not confirmed: %s", self.name, err)
 
     def _raise_control_refused(self, reason: str) -> None:
@@ -458,14 +459,19 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         )
 
     def _log_connection(self, connected: bool) -> None:
-        """Log the loss of the link once and its recovery once."""
-        if self.kind is Kind.MANUAL or connected == self._was_connected:
+        """Log an outage once at info, and its end once; a release between programmes is none."""
+        if self.kind is Kind.MANUAL:
             return
-        if connected and self._was_connected is not None:
-            _LOGGER.info("%s is connected again", self.config_entry.title)
-        elif not connected:
-            _LOGGER.warning("%s is unavailable", self.config_entry.title)
-        self._was_connected = connected
+        title = self.config_entry.title
+        if connected:
+            if self._outage_logged:
+                _LOGGER.info("%s is connected again", title)
+            self._outage_logged = False
+        elif not self._wants_link:
+            _LOGGER.debug("%s is released until a programme starts", title)
+        elif not self._outage_logged:
+            _LOGGER.info("%s is unavailable", title)
+            self._outage_logged = True
 
     def _state(self, event: EngineEvent | None = None) -> TreadmillState:
         """Build what the entities show now (the engine keeps a finished session's totals)."""

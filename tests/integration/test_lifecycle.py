@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import replace
+import logging
 from typing import Any
 from unittest.mock import patch
 
@@ -162,3 +163,65 @@ async def test_failed_set_up_leaves_no_link(
     attempts = peripheral.connect_attempts
     await advance(hass, freezer, 70)  # the old client's reconnection loop would be back
     assert peripheral.connect_attempts - attempts <= 1  # only the entry's own retry
+
+
+def records(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRecord]:
+    """Return the integration's log records that contain `text`."""
+    return [
+        r
+        for r in caplog.records
+        if r.name.startswith("custom_components.treadreverse") and text in r.getMessage()
+    ]
+
+
+@pytest.mark.usefixtures("bluetooth_treadmill")
+async def test_a_release_is_not_an_outage(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    peripheral: SimulatedFtmsPeripheral,
+    hass_admin_user: MockUser,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """keep_connected off: the releases at start-up and after a session log no outage."""
+    caplog.set_level(logging.DEBUG)
+    entry = ftms_entry(keep_connected=False, remote_control=True)
+    await setup(hass, entry)
+    entry.runtime_data.coordinator.speaker_check = lambda: True
+    await call(
+        hass, "start_programme", entry, Context(user_id=hass_admin_user.id), definition=SHORT
+    )
+    for _ in range(40):
+        await advance(hass, freezer, 1)
+    assert hass.states.get(STATUS).state == "completed"
+    assert not peripheral.connected
+    assert records(caplog, "is unavailable") == []
+    assert not [
+        r
+        for r in caplog.records
+        if r.name.startswith("custom_components.treadreverse") and r.levelno >= logging.WARNING
+    ]
+
+
+@pytest.mark.usefixtures("bluetooth_treadmill")
+async def test_a_lost_link_logs_once_at_info(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    peripheral: SimulatedFtmsPeripheral,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A loss is logged once at info, and the reconnection once (log-when-unavailable)."""
+    caplog.set_level(logging.DEBUG)
+    entry = ftms_entry()
+    await setup(hass, entry)
+    assert peripheral.connected
+    peripheral.drop_link()
+    await advance(hass, freezer, 1)
+    peripheral.reachable = False
+    await advance(hass, freezer, 40)  # failed attempts are no new outage
+    peripheral.reachable = True
+    await advance(hass, freezer, 70)
+    assert peripheral.connected
+    lost = records(caplog, "is unavailable")
+    back = records(caplog, "is connected again")
+    assert [r.levelno for r in lost] == [logging.INFO]
+    assert [r.levelno for r in back] == [logging.INFO]
