@@ -14,6 +14,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 import homeassistant.util.dt as dt_util
 
@@ -32,7 +33,7 @@ from .programme.engine import Engine, EngineSnapshot
 from .programme.events import CueType, EngineEvent, EventType, ProgrammeStatus
 from .programme.interlock import Origin
 from .programme.schema import Programme, ProgrammeError
-from .programme.session import SessionRecord
+from .programme.session import SessionRecord, cut_off_session
 from .programmes import resolve_programme
 from .storage import PROGRAMMES_KEY, LifetimeTotals, TreadmillStore
 from .treadmill.base import (
@@ -50,6 +51,17 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_PROGRAMME = "first_steps"
+# How often the running session is written down, so a crash loses at most this much walking.
+CHECKPOINT_INTERVAL = timedelta(seconds=30)
+# Besides, at each of these (through the store's delayed save, so bursts cost one write).
+CHECKPOINT_EVENTS = frozenset(
+    {
+        EventType.PROGRAMME_STARTED,
+        EventType.INTERVAL_STARTED,
+        EventType.DIRECTION_CHANGED,
+        EventType.PROGRAMME_PAUSED,
+    }
+)
 # Advertisements come several times a second: one connection attempt per this at most.
 ADVERTISEMENT_RETRY = timedelta(seconds=30)
 
@@ -117,6 +129,8 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self.library = hass.data[PROGRAMMES_KEY]
         self.selected_programme: str = DEFAULT_PROGRAMME
         self._outage_logged = False
+        self._checkpoints: Callable[[], None] | None = None  # cancels the periodic checkpoint
+        self._checkpointed: tuple[float, float, float, float, int] | None = None  # last written
         self._closed = False
         self._starting = asyncio.Lock()
         self._release: asyncio.Task[None] | None = None  # keep_connected off, after a session
@@ -343,6 +357,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         if self.engine.status in ACTIVE_STATUSES:
             await self.engine.shutdown(reason)
         await self.engine.close()
+        self._stop_checkpoints()
         for unsubscribe in self._unsubscribers:
             unsubscribe()
         self._unsubscribers.clear()
@@ -350,7 +365,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         await self.store.async_save_now()
 
     async def _async_record_interrupted_session(self) -> None:
-        """Record a session that was running when Home Assistant stopped as aborted."""
+        """Record a session a restart or crash cut off, once: as its last checkpoint held it."""
         active = self.store.record.active_session
         if active is None:
             return
@@ -358,15 +373,13 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             "The programme %s was running when Home Assistant stopped; recorded as aborted",
             active.get("programme_name"),
         )
-        self.store.add_session(
-            {
-                **active,
-                "end": dt_util.utcnow().isoformat(),
-                "outcome": "aborted",
-                "reason": "restart",
-            }
-        )
+        session = cut_off_session(active, now=dt_util.utcnow().isoformat(), reason="restart")
+        totals = self.store.record.totals
+        totals.backward_distance_m += float(session.get("backward_distance_m") or 0.0)
+        totals.backward_time_s += float(session.get("backward_time_s") or 0.0)
+        self.store.add_session(session)
         self.store.record.active_session = None
+        # One write holds the session, the totals and no active session: counted exactly once.
         await self.store.async_save_now()
 
     @callback
@@ -398,10 +411,51 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             CommandFailure.CONTROL_NOT_PERMITTED
         ):
             self._raise_control_refused(str(event.data["reason"]))
-        if event.type is EventType.PROGRAMME_STARTED and self.engine.session is not None:
-            self.store.record.active_session = self.engine.session.to_dict()
-            self.store.schedule_save()
+        if event.type is EventType.PROGRAMME_STARTED:
+            self._start_checkpoints()
+        if event.type in CHECKPOINT_EVENTS:
+            self._checkpoint()
         self._publish(event if event.public else None)
+
+    def _start_checkpoints(self) -> None:
+        """Write the running session down every CHECKPOINT_INTERVAL until it ends."""
+        self._stop_checkpoints()
+        self._checkpointed = None
+        self._checkpoints = async_track_time_interval(
+            self.hass,
+            self._on_checkpoint_due,
+            CHECKPOINT_INTERVAL,
+            name="treadreverse session checkpoint",
+        )
+
+    def _stop_checkpoints(self) -> None:
+        """Stop writing the session down (it ended, or the entry unloads)."""
+        if self._checkpoints is not None:
+            self._checkpoints()
+            self._checkpoints = None
+
+    @callback
+    def _on_checkpoint_due(self, _now: datetime) -> None:
+        """Write the running session down (a callback: it runs in the event loop)."""
+        self._checkpoint()
+
+    @callback
+    def _checkpoint(self) -> None:
+        """Keep the running session on disk as it stands, ending now, for a crash or restart."""
+        if not self.engine.active or (session := self.engine.session) is None:
+            return
+        held = (
+            session.forward_distance_m,
+            session.forward_time_s,
+            session.backward_distance_m,
+            session.backward_time_s,
+            len(session.segments),
+        )
+        if held == self._checkpointed and self.store.record.active_session is not None:
+            return  # nothing walked since (paused, waiting): no disk write
+        self._checkpointed = held
+        self.store.record.active_session = session.to_dict() | {"end": dt_util.utcnow().isoformat()}
+        self.store.schedule_save()
 
     def _public_data(self, event: EngineEvent) -> dict[str, Any]:
         """Return a public event's data with the programme and, at the end, the session's totals."""
@@ -427,6 +481,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         totals.backward_time_s += session.backward_time_s
         if session.outcome == "completed":
             totals.sessions_completed += 1
+        self._stop_checkpoints()
         self.store.record.active_session = None
         self.store.add_session(record)
         self._publish()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -231,3 +232,46 @@ async def test_migration(
     assert entry.state is state
     if state is ConfigEntryState.LOADED:
         assert entry.minor_version == 1
+
+
+async def test_restart_mid_session_records_the_checkpoint_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    loaded_simulated: MockConfigEntry,
+) -> None:
+    """A crash mid-session: at the next start the session is recorded, once, as checkpointed.
+
+    The walked distance reaches the lifetime totals exactly once, however often it restarts.
+    """
+    entry_id = loaded_simulated.entry_id
+    key = f"{DOMAIN}.{entry_id}"
+    definition = {
+        "name": "Back",
+        "segments": [{"direction": "backward", "duration": 300, "speed": 2.0}],
+    }
+    await start(hass, loaded_simulated, definition=definition)
+    await advance(hass, freezer, 80)
+    assert hass.states.get(STATUS).state == "running"
+    # What a crash now leaves on disk (the store writes through its delayed save).
+    on_disk = copy.deepcopy(hass_storage[key])
+    checkpoint = on_disk["data"]["active_session"]
+    assert checkpoint["backward_distance_m"] > 20
+    assert checkpoint["backward_time_s"] > 40
+    assert await hass.config_entries.async_unload(entry_id)
+    await hass.async_block_till_done()
+    hass_storage[key] = on_disk  # the crash: nothing of the unload reached the disk
+    for _restart in range(2):
+        assert await hass.config_entries.async_setup(entry_id)
+        await hass.async_block_till_done()
+        store = loaded_simulated.runtime_data.coordinator.store
+        assert [s["id"] for s in store.record.sessions] == [checkpoint["id"]]
+        session = store.record.sessions[0]
+        assert (session["outcome"], session["reason"]) == ("aborted", "restart")
+        assert session["backward_distance_m"] == checkpoint["backward_distance_m"]
+        assert session["end"] == checkpoint["end"]
+        assert store.record.totals.backward_distance_m == checkpoint["backward_distance_m"]
+        assert store.record.totals.backward_time_s == checkpoint["backward_time_s"]
+        assert store.record.active_session is None
+        assert await hass.config_entries.async_unload(entry_id)
+        await hass.async_block_till_done()

@@ -69,3 +69,17 @@ class SessionRecord:
         values["segments"] = tuple(SegmentActual.from_dict(s) for s in data["segments"])
         values["outcome"] = SessionOutcome(data["outcome"]) if data["outcome"] else None
         return cls(**values)
+
+
+def cut_off_session(stored: dict[str, Any], *, now: str, reason: str) -> dict[str, Any]:
+    """Return a running session that was cut off (a crash, a restart), as it is recorded.
+
+    `stored` is its last checkpoint: what was walked until then, with the checkpoint's time
+    as `end`. A checkpoint without one (older releases stored only the start) ends `now`.
+    """
+    return {
+        **stored,
+        "end": stored.get("end") or now,
+        "outcome": SessionOutcome.ABORTED.value,
+        "reason": reason,
+    }
