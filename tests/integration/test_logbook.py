@@ -1,4 +1,4 @@
-"""The logbook tells a session's story once, in plain words, from the bus event."""
+"""The logbook tells a session's story once, through the programme_event entity."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import translation
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
 import pytest
@@ -15,7 +16,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.treadreverse.const import DOMAIN
+from custom_components.treadreverse.const import DOMAIN, EVENT_TREADREVERSE
+from custom_components.treadreverse.programme.events import PUBLIC_EVENT_TYPES
 
 from .conftest import advance
 
@@ -32,6 +34,7 @@ SHORT = {
         {"direction": "backward", "duration": 20, "speed": 2.0},
     ],
 }
+EVENT = "event.simulated_treadmill_programme_event"
 
 
 async def test_session_story(
@@ -40,9 +43,11 @@ async def test_session_story(
     hass_ws_client: Any,
     loaded_simulated: MockConfigEntry,
 ) -> None:
-    """Each programme event is one plain line; the start and the end name the programme."""
+    """Each programme event is one row of the event entity; the bus event adds none."""
     assert await async_setup_component(hass, "logbook", {})
     start = dt_util.utcnow() - timedelta(seconds=1)
+    fired: list[str] = []
+    hass.bus.async_listen(EVENT_TREADREVERSE, lambda e: fired.append(e.data["type"]))
     await hass.services.async_call(
         DOMAIN,
         "start_programme",
@@ -68,13 +73,20 @@ async def test_session_story(
         }
     )
     response = await client.receive_json()
-    ours = [e for e in response["result"] if e.get("domain") == DOMAIN]
-    messages = [e["message"] for e in ours]
-    assert messages[0] == "started the programme Short"
-    assert messages.count("turned around, now walking backward") == 1
-    assert messages.count("turned around, now walking forward") == 1
-    assert messages[-1].startswith("completed the programme: ")
-    assert "m backward in" in messages[-1]
-    assert all(e["name"] == "Simulated treadmill" for e in ours)
-    # One line per event: the event entity and the sensors add no treadreverse lines.
-    assert len(messages) == 8
+    story = [e for e in response["result"] if e.get("entity_id") == EVENT]
+    told = [e["attributes"]["event_type"] for e in story]
+    # Automations still get the bus event; the logbook tells each event once.
+    assert told == fired
+    assert told[0] == "programme_started"
+    assert told.count("direction_changed") == 2
+    assert told[-1] == "programme_completed"
+    assert not [e for e in response["result"] if e.get("domain") == DOMAIN]
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es", "nl"])
+async def test_story_words_in_every_language(hass: HomeAssistant, language: str) -> None:
+    """The frontend words each row from the event type's name in the user's language."""
+    names = await translation.async_get_translations(hass, language, "entity", {DOMAIN})
+    prefix = f"component.{DOMAIN}.entity.event.programme_event.state_attributes.event_type.state"
+    missing = [t for t in PUBLIC_EVENT_TYPES if not names.get(f"{prefix}.{t}")]
+    assert not missing
