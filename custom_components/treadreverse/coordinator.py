@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components import bluetooth
 from homeassistant.config_entries import ConfigEntry
@@ -154,6 +154,14 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             (DOMAIN, entry_id), entry_id
         )
         return device.id if device else None
+
+    @override
+    async def _async_update_data(self) -> TreadmillState:
+        """Return the current state: everything is pushed, so a refresh has nothing to fetch.
+
+        homeassistant.update_entity lands here; without it the base class raises.
+        """
+        return self._state()
 
     def _speakers_work(self) -> bool:
         """Return whether a turn cue can be heard (rule 2); the announcer replaces this."""

@@ -13,6 +13,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
@@ -225,3 +226,19 @@ async def test_a_lost_link_logs_once_at_info(
     back = records(caplog, "is connected again")
     assert [r.levelno for r in lost] == [logging.INFO]
     assert [r.levelno for r in back] == [logging.INFO]
+
+
+async def test_update_entity_is_a_harmless_refresh(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """homeassistant.update_entity refreshes from the current state: no traceback."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    entities = ["sensor.simulated_treadmill_programme_status", "button.simulated_treadmill_stop"]
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {"entity_id": entities}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert "NotImplementedError" not in caplog.text
+    assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
+    assert hass.states.get("sensor.simulated_treadmill_programme_status").state == "idle"
+    assert loaded_simulated.runtime_data.coordinator.last_update_success
