@@ -11,9 +11,12 @@ CONF_KIND: Final = "kind"
 CONF_MIN_SPEED: Final = "min_speed"
 CONF_MAX_SPEED: Final = "max_speed"
 CONF_MAX_INCLINE: Final = "max_incline"
+# What the treadmill's Device Information Service said, stored for set-ups without a link.
+CONF_DEVICE_INFORMATION: Final = "device_information"
 
 CONFIG_VERSION: Final = 1
-CONFIG_MINOR_VERSION: Final = 1
+# 1.2: Bluetooth treadmills' devices are identified by address instead of entry id.
+CONFIG_MINOR_VERSION: Final = 2
 
 
 class Kind(StrEnum):

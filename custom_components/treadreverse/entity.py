@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any, override
 
-from homeassistant.const import CONF_ADDRESS
-from homeassistant.helpers.device_registry import CONNECTION_BLUETOOTH, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, Kind
 from .coordinator import TreadmillCoordinator
-
-MODELS = {
-    Kind.FTMS: "Bluetooth FTMS treadmill",
-    Kind.SIMULATED: "Simulated treadmill",
-    Kind.MANUAL: "Treadmill without connection",
-}
+from .device import async_watch_device_information, current_information, device_info
 
 
 class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
@@ -30,13 +22,8 @@ class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
         entry = coordinator.config_entry
         self.entity_description = description
         self._attr_unique_id = f"{entry.unique_id or entry.entry_id}_{description.key}"
-        address = entry.data.get(CONF_ADDRESS)
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, entry.entry_id)},
-            connections={(CONNECTION_BLUETOOTH, address)} if address else set(),
-            name=entry.title,
-            manufacturer="TreadReverse",
-            model=MODELS[coordinator.kind],
+        self._attr_device_info = device_info(
+            entry, current_information(entry, coordinator.treadmill)
         )
         self._written: Any = None
         # Measurements need the link; controls (stop above all) stay available without it.
@@ -63,6 +50,9 @@ class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Remember what was written first."""
+        """Remember what was written first; keep the device's information up to date."""
         await super().async_added_to_hass()
+        async_watch_device_information(
+            self.hass, self.coordinator.config_entry, self.coordinator.treadmill
+        )
         self._written = (self.available, self.shown())

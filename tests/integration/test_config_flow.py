@@ -23,6 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.treadreverse.clock import HomeAssistantClock
 from custom_components.treadreverse.const import (
+    CONF_DEVICE_INFORMATION,
     CONF_KIND,
     CONF_MAX_INCLINE,
     CONF_MAX_SPEED,
@@ -104,6 +105,11 @@ def ftms_entry(info: BluetoothServiceInfoBleak, **kwargs: Any) -> MockConfigEntr
         data=ftms_data(info),
         **kwargs,
     )
+
+
+def machine_data(entry: MockConfigEntry) -> dict[str, Any]:
+    """Return the entry's data without what the machine said about itself at its connection."""
+    return {k: v for k, v in entry.data.items() if k != CONF_DEVICE_INFORMATION}
 
 
 def suggested(result: ConfigFlowResult) -> dict[str, Any]:
@@ -390,7 +396,7 @@ async def test_reconfigure_simulated_renames_and_changes_ranges(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_MAX_SPEED: "max_below_min"}
-    assert loaded_simulated.data == SIMULATED_DATA
+    assert machine_data(loaded_simulated) == SIMULATED_DATA
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Garage", **ranges}
@@ -399,7 +405,7 @@ async def test_reconfigure_simulated_renames_and_changes_ranges(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert loaded_simulated.title == "Garage"
-    assert loaded_simulated.data == {**SIMULATED_DATA, CONF_NAME: "Garage", **ranges}
+    assert machine_data(loaded_simulated) == {**SIMULATED_DATA, CONF_NAME: "Garage", **ranges}
     assert loaded_simulated.state is ConfigEntryState.LOADED
     assert loaded_simulated.runtime_data is not before  # reloaded
     speed = loaded_simulated.runtime_data.coordinator.treadmill.capabilities.speed
@@ -581,7 +587,7 @@ async def test_reconfigure_refuses_a_minimum_above_the_turn_speed(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_MIN_SPEED: "min_above_turn_speed"}
     assert result["description_placeholders"] == {"turn_speed": "1"}
-    assert loaded_simulated.data == SIMULATED_DATA
+    assert machine_data(loaded_simulated) == SIMULATED_DATA
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Garage", **ranges, CONF_MIN_SPEED: 1.0}

@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.treadreverse.const import DOMAIN
+from custom_components.treadreverse.const import CONFIG_MINOR_VERSION, DOMAIN
 
 from .conftest import SIMULATED_DATA, advance
 from .speakers import RecordingPlayer
@@ -231,7 +231,7 @@ async def test_migration(
     await hass.async_block_till_done()
     assert entry.state is state
     if state is ConfigEntryState.LOADED:
-        assert entry.minor_version == 1
+        assert entry.minor_version == CONFIG_MINOR_VERSION
 
 
 async def test_restart_mid_session_records_the_checkpoint_once(
