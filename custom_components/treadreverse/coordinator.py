@@ -26,7 +26,13 @@ from .const import (
     EVENT_TREADREVERSE,
     Kind,
 )
-from .helpers import device_error, run_command, validation_error
+from .helpers import (
+    device_error,
+    programme_error,
+    run_command,
+    treadmill_error,
+    validation_error,
+)
 from .options import engine_options, entry_options
 from .programme.compiler import compile_programme
 from .programme.engine import Engine, EngineSnapshot
@@ -261,7 +267,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
                 programme, options, self.treadmill.capabilities, speed_scale
             )
         except ProgrammeError as err:
-            raise validation_error("invalid_programme", field=err.path, reason=err.reason) from err
+            raise programme_error(err) from err
         # The first cues are spoken the moment the programme starts: generate them first.
         await self.config_entry.runtime_data.announcer.async_prepare(
             timeline,
@@ -345,7 +351,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         try:
             await self.treadmill.connect()
         except TreadmillError as err:
-            raise device_error("cannot_connect", error=str(err)) from err
+            raise treadmill_error(err) from err
 
     async def _async_release_done(self) -> None:
         """Wait for the release after the last session, without cancelling it."""

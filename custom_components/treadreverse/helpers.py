@@ -20,7 +20,7 @@ from .const import DOMAIN
 from .programme.engine import EngineBusyError
 from .programme.interlock import InterlockError, Origin
 from .programme.schema import ProgrammeError
-from .treadmill.base import CommandError, TreadmillError
+from .treadmill.base import CommandError, TreadmillConnectionError, TreadmillError
 
 
 def validation_error(key: str, **placeholders: Any) -> ServiceValidationError:
@@ -39,6 +39,29 @@ def device_error(key: str, **placeholders: Any) -> HomeAssistantError:
         translation_key=key,
         translation_placeholders={k: str(v) for k, v in placeholders.items()},
     )
+
+
+def programme_error(err: ProgrammeError, within: str | None = None) -> ServiceValidationError:
+    """Return a programme's error translated by its kind, naming its path (within a field).
+
+    programme/ stays free of Home Assistant: it gives a kind and its placeholders, and each
+    kind has its own message (`programme_<kind>`) in every language.
+    """
+    path = ".".join(part for part in (within, err.path) if part) or "programme"
+    if (kind := err.kind) is None:
+        # A ProgrammeError raised without its kind's placeholders (the engine's manual
+        # range check, the options): its English reason, rather than a message with holes.
+        return validation_error("invalid_programme", field=path, reason=err.reason)
+    return validation_error(f"programme_{kind.value}", path=path, **err.placeholders)
+
+
+def treadmill_error(err: TreadmillError) -> HomeAssistantError:
+    """Return a treadmill's error translated by its kind (a failed command: by its failure)."""
+    if isinstance(err, CommandError):
+        return device_error(f"command_{err.failure.value}", command=err.command)
+    if isinstance(err, TreadmillConnectionError):
+        return device_error("treadmill_unreachable")
+    return device_error("treadmill_error")
 
 
 def origin_of(context: Context | None) -> Origin:
@@ -111,10 +134,8 @@ async def run_command[T](command: Awaitable[T]) -> T:
         # A refusal names its rule; nothing was sent.
         raise validation_error(f"refused_{err.refusal.value}", **err.placeholders) from err
     except ProgrammeError as err:
-        raise validation_error("invalid_programme", field=err.path, reason=err.reason) from err
+        raise programme_error(err) from err
     except EngineBusyError as err:
         raise validation_error("programme_running", programme="") from err
-    except CommandError as err:
-        raise device_error("command_failed", command=err.command, reason=err.failure.value) from err
     except TreadmillError as err:
-        raise device_error("treadmill_error", error=str(err)) from err
+        raise treadmill_error(err) from err

@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.util import slugify
 
-from .helpers import validation_error
+from .helpers import programme_error, validation_error
 from .programme.builtins import BUILTIN_PROGRAMMES
 from .programme.schema import Programme, ProgrammeError
 from .storage import PROGRAMMES_KEY
@@ -39,8 +39,4 @@ def parse_definition(definition: dict[str, Any], field: str = "definition") -> P
     try:
         return Programme.from_dict(definition)
     except ProgrammeError as err:
-        raise validation_error(
-            "invalid_programme",
-            field=f"{field}.{err.path}" if err.path else field,
-            reason=err.reason,
-        ) from err
+        raise programme_error(err, within=field) from err

@@ -128,7 +128,7 @@ async def test_wait_for_person_defaults(
                     "segments": [{"direction": "backward", "duration": 30, "speed": 9.0}],
                 }
             },
-            "invalid_programme",
+            "programme_above_backward_cap",
             "definition.segments[0].speed",
         ),
         (
@@ -139,7 +139,7 @@ async def test_wait_for_person_defaults(
                 },
                 "speed_scale": 1.5,
             },
-            "invalid_programme",
+            "programme_above_backward_cap",
             "segments[0].speed",
         ),
     ],
@@ -156,7 +156,7 @@ async def test_bad_programmes_are_refused(
         await call(hass, "start_programme", {"config_entry_id": loaded_simulated.entry_id, **data})
     assert err.value.translation_key == key
     if field:
-        assert err.value.translation_placeholders["field"].startswith(field)
+        assert err.value.translation_placeholders["path"] == field
     assert hass.states.get(STATUS).state == "idle"
 
 
@@ -365,8 +365,8 @@ async def test_refused_command_is_a_device_error(
     simulator.reject_opcode(0x02)
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "set_speed", {**entry_id, "speed": 3.0})
-    assert err.value.translation_key == "command_failed"
-    assert err.value.translation_placeholders["command"] == "set_speed"
+    assert err.value.translation_key == "command_operation_failed"
+    assert err.value.translation_placeholders == {"command": "set_speed"}
 
 
 async def test_voice_switch_confirms_a_waiting_start(

@@ -17,6 +17,7 @@ from .schema import (
     MAX_TOTAL_DURATION_S,
     SPEED_SCALE_MAX,
     SPEED_SCALE_MIN,
+    ErrorKind,
     Handrails,
     Intensity,
     Posture,
@@ -214,13 +215,15 @@ class _Compiler:
                 path,
                 f"{fmt(speed)} km/h is outside this treadmill's speed range of "
                 f"{fmt(rng.minimum)}-{fmt(rng.maximum)} km/h",
-                "outside_machine_speed",
+                ErrorKind.OUTSIDE_MACHINE_SPEED,
+                {"value": fmt(speed), "min": fmt(rng.minimum), "max": fmt(rng.maximum)},
             )
         if direction is not SegmentDirection.FORWARD and speed > self.cap + _EPS:
             raise ProgrammeError(
                 path,
                 f"{fmt(speed)} km/h is above the maximum backward speed of {fmt(self.cap)} km/h",
-                "above_backward_cap",
+                ErrorKind.ABOVE_BACKWARD_CAP,
+                {"value": fmt(speed), "cap": fmt(self.cap)},
             )
         snapped = snap(speed, rng)
         if direction is not SegmentDirection.FORWARD and snapped > self.cap + _EPS:
@@ -236,7 +239,8 @@ class _Compiler:
                 path,
                 f"{fmt(value)} % is outside this treadmill's incline range of "
                 f"{fmt(rng.minimum)}-{fmt(rng.maximum)} %",
-                "outside_machine_incline",
+                ErrorKind.OUTSIDE_MACHINE_INCLINE,
+                {"value": fmt(value), "min": fmt(rng.minimum), "max": fmt(rng.maximum)},
             )
         return snap(value, rng)
 
@@ -247,7 +251,12 @@ class _Compiler:
                 "speed_scale",
                 f"{self.scale:g} is outside the allowed range of "
                 f"{SPEED_SCALE_MIN:g}-{SPEED_SCALE_MAX:g}",
-                "out_of_range",
+                ErrorKind.OUT_OF_RANGE_UNITLESS,
+                {
+                    "value": f"{self.scale:g}",
+                    "min": f"{SPEED_SCALE_MIN:g}",
+                    "max": f"{SPEED_SCALE_MAX:g}",
+                },
             )
         turn_speed = self.speed_for(
             self.options.turn_speed, "options.turn_speed", None, scale=False
@@ -258,7 +267,8 @@ class _Compiler:
             raise ProgrammeError(
                 "segments",
                 f"{len(expanded)} segments once repeats are expanded, 1-{MAX_SEGMENTS} allowed",
-                "too_many_segments",
+                ErrorKind.TOO_MANY_SEGMENTS,
+                {"count": len(expanded), "max": MAX_SEGMENTS},
             )
         intervals = [self.interval(i, len(expanded), s, p) for i, (s, p) in enumerate(expanded)]
         phases: list[Phase] = []
@@ -306,7 +316,9 @@ class _Compiler:
         if segment.posture is Posture.HALF_SQUAT and (
             problem := half_squat_problem(segment.duration, segment.distance)
         ):  # a model built without the schema (rule 5)
-            raise ProgrammeError(f"{path}.{problem.path}", problem.reason, problem.key)
+            raise ProgrammeError(
+                f"{path}.{problem.path}", problem.reason, problem.key, problem.placeholders
+            )
         speed = self.speed_for(segment.speed, f"{path}.speed", segment.direction)
         if segment.ramp_to and segment.ramp_to.speed is not None:
             self.ramp_end[index + 1] = self.speed_for(
@@ -354,7 +366,8 @@ class _Compiler:
                     phase.interval.path,
                     f"lasts {fmt(round(shortest, 2))} s, less than the {fmt(lead)} s the turn "
                     "cue needs before the turn that follows it",
-                    "too_short_for_turn_cue",
+                    ErrorKind.TOO_SHORT_FOR_TURN_CUE,
+                    {"duration": fmt(round(shortest, 2)), "lead": fmt(lead)},
                 )
 
     def check_bounds(self, phases: list[Phase]) -> None:
@@ -380,7 +393,9 @@ class _Compiler:
                 f"may last {total / 3600:.1f} h (speed_scale {self.scale:g}, each turn at "
                 f"{turn + restart:g} s, distance segments at half their speed), at most "
                 f"{MAX_TOTAL_DURATION_S // 3600} h",
-                "too_long_programme",
+                # The message names the longest it may last; the reason (logs) says why.
+                ErrorKind.TOO_LONG_PROGRAMME,
+                {"hours": f"{total / 3600:.1f}", "max_hours": MAX_TOTAL_DURATION_S // 3600},
             )
 
     def place_steps(self, phases: list[Phase], drafts: dict[int, _Draft]) -> list[Phase]:
@@ -522,7 +537,8 @@ class _Draft:
                     self.interval.path,
                     f"is too short to raise the speed and the incline {fmt(STAGGER_S)} s "
                     "apart (rule 4)",
-                    "too_short_for_stagger",
+                    ErrorKind.TOO_SHORT_FOR_STAGGER,
+                    {"stagger": fmt(STAGGER_S)},
                 )
             count = max(1, min(count - 1, placed))
 

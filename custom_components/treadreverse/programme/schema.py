@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+import json
 import math
+from types import MappingProxyType
 from typing import Any
 
 import voluptuous as vol
@@ -22,8 +24,8 @@ REPEAT_MIN, REPEAT_MAX = 1, 100
 SPEED_SCALE_MIN, SPEED_SCALE_MAX = 0.5, 1.5
 HALF_SQUAT_MAX_S = 60.0  # rule 5
 
-# A separator that cannot appear in our reasons: it carries the error key through
-# voluptuous (or HA's probatio alias) which only keeps a message and a path.
+# A separator that cannot appear in our reasons: it carries the error kind and its
+# placeholders through voluptuous (or HA's probatio alias), which keeps a message and a path.
 _SEP = "\x1f"
 
 
@@ -58,15 +60,92 @@ class Intensity(StrEnum):
     COOLDOWN = "cooldown"
 
 
+class ErrorKind(StrEnum):
+    """What is wrong with a programme; the glue gives each kind its own translated message."""
+
+    INVALID = "invalid"  # a message voluptuous wrote itself; our validators never leave one
+    NOT_A_NUMBER = "not_a_number"
+    OUT_OF_RANGE = "out_of_range"  # a measure with a unit
+    OUT_OF_RANGE_UNITLESS = "out_of_range_unitless"  # a count or a factor
+    NOT_AN_INTEGER = "not_an_integer"
+    NOT_A_STRING = "not_a_string"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NOT_A_CHOICE = "not_a_choice"
+    NOT_A_MAPPING = "not_a_mapping"
+    UNKNOWN_FIELD = "unknown_field"
+    REQUIRED = "required"
+    NOT_A_LIST = "not_a_list"
+    DURATION_OR_DISTANCE = "duration_or_distance"
+    HALF_SQUAT_DISTANCE = "half_squat_distance"
+    HALF_SQUAT_TOO_LONG = "half_squat_too_long"
+    ABOVE_BACKWARD_CAP = "above_backward_cap"
+    TOO_MANY_SEGMENTS = "too_many_segments"
+    TOO_LONG_PROGRAMME = "too_long_programme"
+    OUTSIDE_MACHINE_SPEED = "outside_machine_speed"
+    OUTSIDE_MACHINE_INCLINE = "outside_machine_incline"
+    TOO_SHORT_FOR_TURN_CUE = "too_short_for_turn_cue"
+    TOO_SHORT_FOR_STAGGER = "too_short_for_stagger"
+    NOT_CONTROLLABLE = "not_controllable"
+
+
+# The placeholders of each kind's message besides the path: every raise of a kind passes
+# exactly these (tests/integration/test_errors.py checks the code and the translations).
+PLACEHOLDERS: Mapping[ErrorKind, frozenset[str]] = MappingProxyType(
+    {
+        ErrorKind.INVALID: frozenset({"message"}),
+        ErrorKind.NOT_A_NUMBER: frozenset({"value"}),
+        ErrorKind.OUT_OF_RANGE: frozenset({"value", "min", "max", "unit"}),
+        ErrorKind.OUT_OF_RANGE_UNITLESS: frozenset({"value", "min", "max"}),
+        ErrorKind.NOT_AN_INTEGER: frozenset({"value"}),
+        ErrorKind.NOT_A_STRING: frozenset({"value"}),
+        ErrorKind.EMPTY: frozenset(),
+        ErrorKind.TOO_LONG: frozenset({"length", "max"}),
+        ErrorKind.NOT_A_CHOICE: frozenset({"value", "allowed"}),
+        ErrorKind.NOT_A_MAPPING: frozenset(),
+        ErrorKind.UNKNOWN_FIELD: frozenset({"field"}),
+        ErrorKind.REQUIRED: frozenset(),
+        ErrorKind.NOT_A_LIST: frozenset(),
+        ErrorKind.DURATION_OR_DISTANCE: frozenset(),
+        ErrorKind.HALF_SQUAT_DISTANCE: frozenset(),
+        ErrorKind.HALF_SQUAT_TOO_LONG: frozenset({"value", "max"}),
+        ErrorKind.ABOVE_BACKWARD_CAP: frozenset({"value", "cap"}),
+        ErrorKind.TOO_MANY_SEGMENTS: frozenset({"count", "max"}),
+        ErrorKind.TOO_LONG_PROGRAMME: frozenset({"hours", "max_hours"}),
+        ErrorKind.OUTSIDE_MACHINE_SPEED: frozenset({"value", "min", "max"}),
+        ErrorKind.OUTSIDE_MACHINE_INCLINE: frozenset({"value", "min", "max"}),
+        ErrorKind.TOO_SHORT_FOR_TURN_CUE: frozenset({"duration", "lead"}),
+        ErrorKind.TOO_SHORT_FOR_STAGGER: frozenset({"stagger"}),
+        ErrorKind.NOT_CONTROLLABLE: frozenset(),
+    }
+)
+
+
 class ProgrammeError(ValueError):
     """A programme (or option) that is invalid or cannot be made safe."""
 
-    def __init__(self, path: str, reason: str, key: str = "invalid") -> None:
-        """Keep the place, the reason and a translation key."""
+    def __init__(
+        self,
+        path: str,
+        reason: str,
+        key: str = ErrorKind.INVALID,
+        placeholders: Mapping[str, object] | None = None,
+    ) -> None:
+        """Keep the place, the (English) reason, the kind and its placeholders."""
         super().__init__(f"{path}: {reason}" if path else reason)
         self.path = path
         self.reason = reason
-        self.key = key
+        self.key = str(key)
+        self.placeholders = {name: str(value) for name, value in (placeholders or {}).items()}
+
+    @property
+    def kind(self) -> ErrorKind | None:
+        """Return the kind when the error carries all its message needs, else None."""
+        try:
+            kind = ErrorKind(self.key)
+        except ValueError:  # an interlock refusal, or a key of code outside the schema
+            return None
+        return kind if set(self.placeholders) == PLACEHOLDERS[kind] else None
 
 
 def format_path(path: Sequence[object]) -> str:
@@ -80,9 +159,12 @@ def format_path(path: Sequence[object]) -> str:
     return text
 
 
-def _invalid(key: str, reason: str, path: list[Any] | None = None) -> vol.Invalid:
-    """Build a voluptuous error carrying our key and reason."""
-    return vol.Invalid(f"{key}{_SEP}{reason}", path=path or [])
+def _invalid(
+    kind: ErrorKind, reason: str, path: list[Any] | None = None, **placeholders: object
+) -> vol.Invalid:
+    """Build a voluptuous error carrying our kind, reason and placeholders."""
+    values = json.dumps({name: str(value) for name, value in placeholders.items()})
+    return vol.Invalid(_SEP.join((kind, reason, values)), path=path or [])
 
 
 def fmt(value: float) -> str:
@@ -221,10 +303,13 @@ def _to_programme_error(err: vol.Invalid) -> ProgrammeError:
     """Turn the first voluptuous error into our error with the same text everywhere."""
     first = err.errors[0] if isinstance(err, vol.MultipleInvalid) and err.errors else err
     message = str(first.error_message)
-    key, _, reason = message.partition(_SEP)
-    if not reason:  # a message voluptuous wrote itself; our validators never leave one
-        key, reason = "invalid", message
-    return ProgrammeError(format_path(first.path), reason, key)
+    parts = message.split(_SEP)
+    if len(parts) != 3:  # a message voluptuous wrote itself; our validators never leave one
+        return ProgrammeError(
+            format_path(first.path), message, ErrorKind.INVALID, {"message": message}
+        )
+    kind, reason, values = parts
+    return ProgrammeError(format_path(first.path), reason, kind, json.loads(values))
 
 
 def _number(low: float, high: float, unit: str) -> Callable[[object], float]:
@@ -232,11 +317,15 @@ def _number(low: float, high: float, unit: str) -> Callable[[object], float]:
 
     def validate(value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _invalid("not_a_number", f"{value!r} is not a number")
+            raise _invalid(ErrorKind.NOT_A_NUMBER, f"{value!r} is not a number", value=repr(value))
         if not math.isfinite(value) or not low <= value <= high:
             raise _invalid(
-                "out_of_range",
+                ErrorKind.OUT_OF_RANGE,
                 f"{value:g} {unit} is outside the allowed range of {low:g}-{high:g} {unit}",
+                value=f"{value:g}",
+                min=f"{low:g}",
+                max=f"{high:g}",
+                unit=unit,
             )
         return float(value)
 
@@ -248,9 +337,17 @@ def _integer(low: int, high: int) -> Callable[[object], int]:
 
     def validate(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _invalid("not_an_integer", f"{value!r} is not a whole number")
+            raise _invalid(
+                ErrorKind.NOT_AN_INTEGER, f"{value!r} is not a whole number", value=repr(value)
+            )
         if not low <= value <= high:
-            raise _invalid("out_of_range", f"{value} is outside the allowed range of {low}-{high}")
+            raise _invalid(
+                ErrorKind.OUT_OF_RANGE_UNITLESS,
+                f"{value} is outside the allowed range of {low}-{high}",
+                value=value,
+                min=low,
+                max=high,
+            )
         return value
 
     return validate
@@ -259,11 +356,16 @@ def _integer(low: int, high: int) -> Callable[[object], int]:
 def _string(value: object) -> str:
     """Validate a non-empty string of at most MAX_STRING characters."""
     if not isinstance(value, str):
-        raise _invalid("not_a_string", f"{value!r} is not text")
+        raise _invalid(ErrorKind.NOT_A_STRING, f"{value!r} is not text", value=repr(value))
     if not value.strip():
-        raise _invalid("empty", "must not be empty")
+        raise _invalid(ErrorKind.EMPTY, "must not be empty")
     if len(value) > MAX_STRING:
-        raise _invalid("too_long", f"is {len(value)} characters long, at most {MAX_STRING}")
+        raise _invalid(
+            ErrorKind.TOO_LONG,
+            f"is {len(value)} characters long, at most {MAX_STRING}",
+            length=len(value),
+            max=MAX_STRING,
+        )
     return value
 
 
@@ -273,7 +375,12 @@ def _choice(enum: type[StrEnum]) -> Callable[[object], str]:
 
     def validate(value: object) -> str:
         if value not in {member.value for member in enum}:
-            raise _invalid("not_a_choice", f"{value!r} is not one of {allowed}")
+            raise _invalid(
+                ErrorKind.NOT_A_CHOICE,
+                f"{value!r} is not one of {allowed}",
+                value=repr(value),
+                allowed=allowed,
+            )
         return str(value)
 
     return validate
@@ -286,12 +393,17 @@ def _mapping(
 
     def validate(value: object) -> dict[str, Any]:
         if not isinstance(value, Mapping):
-            raise _invalid("not_a_mapping", "must be a mapping")
+            raise _invalid(ErrorKind.NOT_A_MAPPING, "must be a mapping")
         for key in value:
             if key not in allowed:
-                raise _invalid("unknown_field", f"{key!s} is not a known field", [str(key)])
+                raise _invalid(
+                    ErrorKind.UNKNOWN_FIELD,
+                    f"{key!s} is not a known field",
+                    [str(key)],
+                    field=str(key),
+                )
         for key in sorted(required - set(value)):
-            raise _invalid("required", "is required", [key])
+            raise _invalid(ErrorKind.REQUIRED, "is required", [key])
         return dict(value)
 
     return validate
@@ -303,7 +415,7 @@ def _sequence(item: Callable[[object], Any]) -> Callable[[object], list[Any]]:
 
     def validate(value: object) -> list[Any]:
         if not isinstance(value, list | tuple) or not value:
-            raise _invalid("not_a_list", "must be a non-empty list")
+            raise _invalid(ErrorKind.NOT_A_LIST, "must be a non-empty list")
         return list(schema(list(value)))
 
     return validate
@@ -312,7 +424,7 @@ def _sequence(item: Callable[[object], Any]) -> Callable[[object], list[Any]]:
 def _exactly_one_of_duration_distance(value: dict[str, Any]) -> dict[str, Any]:
     """Require exactly one of duration and distance."""
     if ("duration" in value) == ("distance" in value):
-        raise _invalid("duration_or_distance", "give exactly one of duration and distance")
+        raise _invalid(ErrorKind.DURATION_OR_DISTANCE, "give exactly one of duration and distance")
     return value
 
 
@@ -320,14 +432,17 @@ def half_squat_problem(duration: float | None, distance: float | None) -> Progra
     """Return what breaks rule 5 in a half-squat segment (path relative to it), if anything."""
     if distance is not None:
         return ProgrammeError(
-            "distance", "a half_squat segment is given by duration only", "half_squat_distance"
+            "distance",
+            "a half_squat segment is given by duration only",
+            ErrorKind.HALF_SQUAT_DISTANCE,
         )
     if duration is not None and duration > HALF_SQUAT_MAX_S:
         return ProgrammeError(
             "duration",
             f"{fmt(duration)} s is longer than the {fmt(HALF_SQUAT_MAX_S)} s a "
             "half_squat segment may last",
-            "half_squat_too_long",
+            ErrorKind.HALF_SQUAT_TOO_LONG,
+            {"value": fmt(duration), "max": fmt(HALF_SQUAT_MAX_S)},
         )
     return None
 
@@ -337,7 +452,9 @@ def _half_squat(value: dict[str, Any]) -> dict[str, Any]:
     if value.get("posture") != Posture.HALF_SQUAT:
         return value
     if problem := half_squat_problem(value.get("duration"), value.get("distance")):
-        raise _invalid(problem.key, problem.reason, [problem.path])
+        raise _invalid(
+            ErrorKind(problem.key), problem.reason, [problem.path], **problem.placeholders
+        )
     return value
 
 
@@ -351,10 +468,12 @@ def _backward_limit(value: dict[str, Any]) -> dict[str, Any]:
     for path, speed in speeds:
         if speed > BACKWARD_SPEED_LIMIT:
             raise _invalid(
-                "above_backward_cap",
+                ErrorKind.ABOVE_BACKWARD_CAP,
                 f"{fmt(speed)} km/h is above the maximum backward speed of "
                 f"{fmt(BACKWARD_SPEED_LIMIT)} km/h",
                 path,
+                value=fmt(speed),
+                cap=fmt(BACKWARD_SPEED_LIMIT),
             )
     return value
 
@@ -473,12 +592,14 @@ def _check_bounds(programme: Programme) -> None:
         raise ProgrammeError(
             "segments",
             f"{count} segments once repeats are expanded, at most {MAX_SEGMENTS}",
-            "too_many_segments",
+            ErrorKind.TOO_MANY_SEGMENTS,
+            {"count": count, "max": MAX_SEGMENTS},
         )
     total = programme.estimated_duration
     if total > MAX_TOTAL_DURATION_S:
         raise ProgrammeError(
             "segments",
             f"lasts {total / 3600:.1f} h, at most {MAX_TOTAL_DURATION_S // 3600} h",
-            "too_long_programme",
+            ErrorKind.TOO_LONG_PROGRAMME,
+            {"hours": f"{total / 3600:.1f}", "max_hours": MAX_TOTAL_DURATION_S // 3600},
         )
