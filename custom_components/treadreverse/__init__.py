@@ -6,7 +6,7 @@ import logging
 
 from homeassistant.const import Platform
 from homeassistant.core import HassJob, HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .announcer import async_create_announcer
@@ -84,8 +84,19 @@ async def async_unload_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> None:
-    """Delete what the treadmill stored (sessions, totals)."""
+    """Delete what the treadmill stored (sessions, totals) and its repair issues."""
     await TreadmillStore(hass, entry.entry_id).async_remove()
+    _delete_repair_issues(hass, entry.entry_id)
+
+
+def _delete_repair_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the repair issues of one treadmill, which would otherwise stay for ever.
+
+    Every issue of ours names its entry (control_refused_<entry>, missing_entity_<entry>_<entity>).
+    """
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and entry_id in issue_id:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: TreadReverseConfigEntry) -> bool:

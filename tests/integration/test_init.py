@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.treadreverse.const import CONFIG_MINOR_VERSION, DOMAIN
+from custom_components.treadreverse.treadmill.ftms import ResultCode
 
 from .conftest import SIMULATED_DATA, advance
 from .speakers import RecordingPlayer
@@ -275,3 +279,41 @@ async def test_restart_mid_session_records_the_checkpoint_once(
         assert store.record.active_session is None
         assert await hass.config_entries.async_unload(entry_id)
         await hass.async_block_till_done()
+
+
+async def test_remove_entry_deletes_its_repair_issues(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_simulated: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Removing a treadmill deletes its repair issues, and only its own."""
+    entry_id = loaded_simulated.entry_id
+    simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    simulator.reject_opcode(0x07, ResultCode.CONTROL_NOT_PERMITTED)
+    await start(hass, loaded_simulated, programme="first_steps")
+    await advance(hass, freezer, 12)
+    loaded_simulated.runtime_data.announcer.raise_missing_entity("media_player.gone")
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        "control_refused_ANOTHERTREADMILL",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="control_refused",
+        translation_placeholders={"name": "Other", "reason": "x"},
+    )
+    ours = {i for (d, i) in issue_registry.issues if d == DOMAIN and entry_id in i}
+    assert ours == {f"control_refused_{entry_id}", f"missing_entity_{entry_id}_media_player.gone"}
+    assert await hass.config_entries.async_remove(entry_id)
+    await hass.async_block_till_done()
+    left = {i for (d, i) in issue_registry.issues if d == DOMAIN}
+    assert left == {"control_refused_ANOTHERTREADMILL"}
+
+
+def test_control_refused_says_the_programme_pauses() -> None:
+    """The repair text tells what happens: the programme pauses (not advisory mode)."""
+    path = Path(__file__).parents[2] / "custom_components/treadreverse/translations/en.json"
+    text = json.loads(path.read_text(encoding="utf-8"))["issues"]["control_refused"]
+    assert "advisory mode" not in text["description"].split(".")[1]
+    assert "paused" in text["description"]
