@@ -31,7 +31,10 @@ def resolve_programme(hass: HomeAssistant, key_or_name: str) -> tuple[str, Progr
     key = key_or_name if key_or_name in saved else programme_key(key_or_name)
     if key not in saved:
         raise validation_error("unknown_programme", programme=key_or_name)
-    return key, Programme.from_dict(saved[key])
+    try:
+        return key, Programme.from_dict(saved[key])
+    except ProgrammeError as err:  # stored before a stricter schema, or edited by hand
+        raise programme_error(err, within=key) from err
 
 
 def parse_definition(definition: dict[str, Any], field: str = "definition") -> Programme:

@@ -23,6 +23,7 @@ from custom_components.treadreverse.programme.schema import (
     ErrorKind,
     ProgrammeError,
 )
+from custom_components.treadreverse.storage import PROGRAMMES_KEY
 from custom_components.treadreverse.treadmill.base import (
     CommandError,
     CommandFailure,
@@ -315,3 +316,24 @@ async def test_a_rejected_command_is_translated_by_its_failure(
     assert err.value.translation_key.removeprefix("command_") in set(CommandFailure)
     assert err.value.translation_placeholders == {"command": "set_speed"}
     assert "{" not in str(err.value)
+
+
+async def test_a_saved_programme_that_no_longer_validates_is_refused_translated(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry
+) -> None:
+    """A stored programme the schema now refuses (a hand-edited store) names the programme."""
+    await hass.services.async_call(
+        DOMAIN, "save_programme", {"definition": definition()}, blocking=True
+    )
+    library = hass.data[PROGRAMMES_KEY]
+    library.programmes["bad"]["segments"][2]["speed"] = 30
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "start_programme",
+            {"config_entry_id": loaded_simulated.entry_id, "programme": "bad"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "programme_out_of_range"
+    assert err.value.translation_placeholders["path"] == "bad.segments[2].speed"
+    assert hass.states.get(STATUS).state == "idle"
