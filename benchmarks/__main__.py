@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # Order of the figures in the output; a module missing here is not run.
-MODULES = ("decode", "timing", "state_writes", "cues", "scale")
+MODULES = ("decode", "timing", "state_writes", "session", "cues", "scale")
 
 
 def main(selected: list[str]) -> None:
