@@ -351,7 +351,10 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         try:
             await self.treadmill.connect()
         except TreadmillError as err:
+            # Not wanted between programmes after all: advertisements must not connect it.
+            self._wants_link = self.keep_connected or self.engine.active
             raise treadmill_error(err) from err
+        self._check_open()  # unloaded while connecting: the unload closes the link
 
     async def _async_release_done(self) -> None:
         """Wait for the release after the last session, without cancelling it."""

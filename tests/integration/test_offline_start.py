@@ -10,6 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -167,3 +168,25 @@ async def test_never_connected_treadmill_still_retries(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.usefixtures("reach", "enable_bluetooth")
+async def test_a_start_that_cannot_connect_leaves_the_treadmill_released(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, treadmill: Switchable
+) -> None:
+    """keep_connected off: a start while the treadmill is off fails; nothing connects later."""
+    entry = ftms_entry(remote_control=True, keep_connected=False)
+    await restart_with_the_treadmill_off(hass, entry, treadmill)
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call(
+            DOMAIN,
+            "start_programme",
+            {"config_entry_id": entry.entry_id, "programme": "first_steps"},
+            blocking=True,
+        )
+    treadmill.switch(on=True)
+    attempts = treadmill.peripheral.connect_attempts
+    inject_advertisement(hass, service_info(ADDRESS, NAME))
+    await advance(hass, freezer, 1)
+    assert treadmill.peripheral.connect_attempts == attempts
+    assert hass.states.get("sensor.garage_treadmill_programme_status").state == "idle"
