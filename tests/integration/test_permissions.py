@@ -49,31 +49,44 @@ LIBRARY: dict[str, dict[str, Any]] = {
 }
 
 
-async def create_user(hass: HomeAssistant, name: str, policy: dict[str, Any]) -> User:
-    """Create a real user whose only group has this policy (as an admin would in the UI)."""
-    user = await hass.auth.async_create_user(name)
-    user.groups = [Group(name=f"{name} group", policy=policy)]
+@pytest.fixture(autouse=True)
+async def owner(hass: HomeAssistant) -> User:
+    """Create the owner first: Home Assistant makes its first user the owner, who may do all."""
+    user = await hass.auth.async_create_user("Owner", group_ids=[GROUP_ID_ADMIN])
+    assert user.is_owner
+    return user
+
+
+async def create_user(
+    hass: HomeAssistant, name: str, policy: dict[str, Any] | None = None, group: str | None = None
+) -> User:
+    """Create a real user in a system group, or in one group with this policy (as in the UI)."""
+    user = await hass.auth.async_create_user(name, group_ids=[group] if group else None)
+    if policy is not None:
+        user.groups = [Group(name=f"{name} group", policy=policy)]
+    assert not user.is_owner
     return user
 
 
 @pytest.fixture
-async def admin(hass: HomeAssistant) -> Context:
-    """Return the context of an administrator at the dashboard."""
-    user = await hass.auth.async_create_user("Admin", group_ids=[GROUP_ID_ADMIN])
+async def admin(hass: HomeAssistant, owner: User) -> Context:
+    """Return the context of an administrator (not the owner) at the dashboard."""
+    user = await create_user(hass, "Admin", group=GROUP_ID_ADMIN)
+    assert user.is_admin
     return Context(user_id=user.id)
 
 
 @pytest.fixture
-async def guest(hass: HomeAssistant) -> Context:
+async def guest(hass: HomeAssistant, owner: User) -> Context:
     """Return a regular user who may read everything and control only the lights."""
     policy = {"entities": {"all": {"read": True}, "domains": {"light": True}}}
     return Context(user_id=(await create_user(hass, "Guest", policy)).id)
 
 
 @pytest.fixture
-async def read_only(hass: HomeAssistant) -> Context:
+async def read_only(hass: HomeAssistant, owner: User) -> Context:
     """Return a user of Home Assistant's read-only group."""
-    user = await hass.auth.async_create_user("Reader", group_ids=[GROUP_ID_READ_ONLY])
+    user = await create_user(hass, "Reader", group=GROUP_ID_READ_ONLY)
     return Context(user_id=user.id)
 
 
@@ -324,3 +337,17 @@ async def test_an_unknown_user_is_refused(
     with pytest.raises(Unauthorized):
         await call(hass, "start_programme", data, Context(user_id="nobody"))
     assert hass.states.get(STATUS).state == "idle"
+
+
+async def test_programme_library_needs_control_of_any_treadreverse_entity(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, guest: Context
+) -> None:
+    """Saving and deleting need control of the domain: of any treadreverse entity."""
+    policy = {"entities": {"all": {"read": True}, "entity_ids": {SWITCH: True}}}
+    trainer = Context(user_id=(await create_user(hass, "Trainer", policy)).id)
+    await call(hass, "save_programme", {"definition": MINE}, trainer)
+    assert "my_intervals" in hass.data[PROGRAMMES_KEY].programmes
+    with pytest.raises(Unauthorized):
+        await call(hass, "delete_programme", {"programme": "my_intervals"}, guest)
+    await call(hass, "delete_programme", {"programme": "my_intervals"}, trainer)
+    assert "my_intervals" not in hass.data[PROGRAMMES_KEY].programmes
