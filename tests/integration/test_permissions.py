@@ -351,3 +351,38 @@ async def test_programme_library_needs_control_of_any_treadreverse_entity(
         await call(hass, "delete_programme", {"programme": "my_intervals"}, guest)
     await call(hass, "delete_programme", {"programme": "my_intervals"}, trainer)
     assert "my_intervals" not in hass.data[PROGRAMMES_KEY].programmes
+
+
+async def test_an_automation_moves_the_belt_whoever_triggered_it(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, guest: Context
+) -> None:
+    """An automation runs without a user, so it passes even when a guest's event triggered it.
+
+    Its start still waits for the person at the treadmill (rule 9): the origin decides that.
+    """
+    entry_id = loaded_simulated.entry_id
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "alias": "Morning intervals",
+                "triggers": {"trigger": "event", "event_type": "morning"},
+                "actions": [
+                    {
+                        "action": f"{DOMAIN}.save_programme",
+                        "data": {"definition": MINE, "overwrite": True},
+                    },
+                    {
+                        "action": f"{DOMAIN}.start_programme",
+                        "data": {"config_entry_id": entry_id, "programme": "my_intervals"},
+                    },
+                ],
+            }
+        },
+    )
+    hass.bus.async_fire("morning", context=guest)
+    await hass.async_block_till_done()
+    assert "my_intervals" in hass.data[PROGRAMMES_KEY].programmes
+    assert hass.states.get(STATUS).state == "waiting"
+    await call(hass, "stop", {"config_entry_id": entry_id}, guest)
