@@ -26,6 +26,7 @@ from .const import (
     EVENT_TREADREVERSE,
     Kind,
 )
+from .device import device_identifier
 from .helpers import (
     device_error,
     programme_error,
@@ -154,10 +155,9 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
 
     @property
     def device_id(self) -> str | None:
-        """Return this treadmill's device registry id."""
-        entry_id = self.config_entry.entry_id
-        device = dr.async_get(self.hass).async_get_device_by_identifier(
-            (DOMAIN, entry_id), entry_id
+        """Return this treadmill's device registry id (a Bluetooth one is known by address)."""
+        device = dr.async_get(self.hass).async_get_device(
+            identifiers={device_identifier(self.config_entry)}
         )
         return device.id if device else None
 

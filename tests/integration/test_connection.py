@@ -10,9 +10,9 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -250,3 +250,25 @@ async def test_completed_programme_stops_before_the_release(
     assert b"\x08\x01" in peripheral.writes  # STOP reached the treadmill
     assert not peripheral.belt_running
     assert not peripheral.connected  # and only then was the link released
+
+
+@pytest.mark.usefixtures("bluetooth_treadmill")
+async def test_bus_events_name_the_bluetooth_treadmills_device(
+    hass: HomeAssistant, device_registry: dr.DeviceRegistry
+) -> None:
+    """A Bluetooth treadmill's device is identified by its address: its events still name it."""
+    entry = ftms_entry(speakers=[])
+    await setup(hass, entry)
+    events = async_capture_events(hass, "treadreverse_event")
+    await hass.services.async_call(
+        DOMAIN,
+        "start_programme",
+        {"config_entry_id": entry.entry_id, "programme": "first_steps"},
+        blocking=True,
+    )
+    device = dr.async_entries_for_config_entry(device_registry, entry.entry_id)[0]
+    assert events
+    assert {event.data["device_id"] for event in events} == {device.id}
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": entry.entry_id}, blocking=True
+    )
