@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, override
 
+from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
 
 from .coordinator import TreadmillCoordinator
 from .device import async_watch_device_information, current_information, device_info
+
+# Entities Assist also knows by their own name, without the treadmill's in front: "turn on
+# backward intervals" (product.md). Home Assistant's default agent matches only the full
+# name ("simulated treadmill backward intervals") and the entity's aliases.
+ASSIST_ALIASED_KEYS = frozenset({"backward_intervals"})
 
 
 class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
@@ -26,6 +35,7 @@ class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
             entry, current_information(entry, coordinator.treadmill)
         )
         self._written: Any = None
+        self._constructed_at: datetime = dt_util.utcnow()
         # Measurements need the link; controls (stop above all) stay available without it.
         self.needs_connection: bool = getattr(description, "needs_connection", False)
 
@@ -55,4 +65,16 @@ class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
         async_watch_device_information(
             self.hass, self.coordinator.config_entry, self.coordinator.treadmill
         )
+        self._async_add_assist_alias()
+
+    @callback
+    def _async_add_assist_alias(self) -> None:
+        """Give a new entity its own name as an alias, once: the user may change it later."""
+        entry = self.registry_entry
+        if self.entity_description.key not in ASSIST_ALIASED_KEYS or entry is None:
+            return
+        if entry.created_at < self._constructed_at or not isinstance(self.name, str):
+            return  # registered before (the user's aliases stand), or nameless
+        aliases = [*entry.aliases, self.name]  # after the full name, which keeps working
+        er.async_get(self.hass).async_update_entity(self.entity_id, aliases=aliases)
         self._written = (self.available, self.shown())

@@ -1,0 +1,114 @@
+"""What the README promises of Assist, through Home Assistant's default conversation agent."""
+
+from __future__ import annotations
+
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import entity_registry as er, intent
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+
+from custom_components.treadreverse.const import DOMAIN
+
+from .conftest import SIMULATED_DATA
+
+SWITCH = "switch.simulated_treadmill_backward_intervals"
+STATUS = "sensor.simulated_treadmill_programme_status"
+
+
+@pytest.fixture
+async def assist(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, hass_admin_user: MockUser
+) -> MockConfigEntry:
+    """Set up Assist (the default agent and the built-in intents) around a loaded treadmill."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    assert await async_setup_component(hass, "intent", {})
+    await hass.async_block_till_done()
+    return loaded_simulated
+
+
+async def say(hass: HomeAssistant, text: str) -> conversation.ConversationResult:
+    """Say a sentence to the default agent, as the administrator in the Assist dialog would."""
+    (user,) = [user for user in await hass.auth.async_get_users() if user.is_admin]
+    result = await conversation.async_converse(
+        hass, text, None, Context(user_id=user.id), language="en"
+    )
+    await hass.async_block_till_done()
+    return result
+
+
+@pytest.mark.usefixtures("assist")
+async def test_turn_on_backward_intervals_as_the_readme_says(hass: HomeAssistant) -> None:
+    """Saying "turn on backward intervals" starts the selected programme; "turn off" stops it."""
+    result = await say(hass, "turn on backward intervals")
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE, (
+        result.response.speech
+    )
+    assert hass.states.get(SWITCH).state == "on"
+    assert hass.states.get(STATUS).state in ("waiting", "countdown")
+
+    result = await say(hass, "turn off backward intervals")
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get(SWITCH).state == "off"
+    assert hass.states.get(STATUS).state not in ("waiting", "countdown")
+
+
+@pytest.mark.usefixtures("assist")
+async def test_the_full_name_still_works(hass: HomeAssistant) -> None:
+    """The name with the treadmill's in front keeps working."""
+    result = await say(hass, "turn on simulated treadmill backward intervals")
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get(SWITCH).state == "on"
+    await say(hass, "turn off simulated treadmill backward intervals")
+    assert hass.states.get(SWITCH).state == "off"
+
+
+async def test_the_alias_is_set_once_and_the_user_may_remove_it(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """The switch is created with its own name as an alias; a removed alias stays removed."""
+    entry = entity_registry.async_get(SWITCH)
+    assert entry is not None
+    assert entry.aliases == [er.COMPUTED_NAME, "Backward intervals"]
+    assert er.async_get_entity_aliases(hass, entry) == [
+        "Simulated treadmill Backward intervals",
+        "Backward intervals",
+    ]
+    # Only the switch: "turn on stop" and the like would clash with other integrations.
+    others = er.async_entries_for_config_entry(entity_registry, loaded_simulated.entry_id)
+    assert [e.entity_id for e in others if len(e.aliases) > 1] == [SWITCH]
+
+    entity_registry.async_update_entity(SWITCH, aliases=[er.COMPUTED_NAME])
+    assert await hass.config_entries.async_reload(loaded_simulated.entry_id)
+    await hass.async_block_till_done()
+    entry = entity_registry.async_get(SWITCH)
+    assert entry is not None
+    assert entry.aliases == [er.COMPUTED_NAME]
+
+
+async def test_with_two_treadmills_the_sentence_names_one(
+    hass: HomeAssistant, assist: MockConfigEntry
+) -> None:
+    """Two switches answer to the name: Assist starts neither; naming the treadmill works."""
+    garage = MockConfigEntry(
+        domain=DOMAIN,
+        title="Garage treadmill",
+        data={**SIMULATED_DATA, "name": "Garage treadmill"},
+        options=dict(assist.options),
+    )
+    garage.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(garage.entry_id)
+    await hass.async_block_till_done()
+
+    result = await say(hass, "turn on backward intervals")
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert hass.states.get(SWITCH).state == "off"
+    assert hass.states.get("switch.garage_treadmill_backward_intervals").state == "off"
+
+    result = await say(hass, "turn on garage treadmill backward intervals")
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get("switch.garage_treadmill_backward_intervals").state == "on"
+    assert hass.states.get(SWITCH).state == "off"
+    await say(hass, "turn off garage treadmill backward intervals")
