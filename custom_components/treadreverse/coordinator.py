@@ -501,6 +501,11 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._stop_checkpoints()
         self.store.record.active_session = None
         self.store.add_session(record)
+        # Written at once, not after the save delay: a crash just after the end must not
+        # turn the session into a cut-off one (recorded from its last checkpoint).
+        self.config_entry.async_create_task(
+            self.hass, self.store.async_save_now(), "treadreverse save session"
+        )
         self._publish()
         if not self.keep_connected:
             # Release the treadmill so the vendor's app can connect between programmes.

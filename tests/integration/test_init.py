@@ -317,3 +317,18 @@ def test_control_refused_says_the_programme_pauses() -> None:
     text = json.loads(path.read_text(encoding="utf-8"))["issues"]["control_refused"]
     assert "advisory mode" not in text["description"].split(".")[1]
     assert "paused" in text["description"]
+
+
+async def test_a_finished_session_reaches_the_disk_at_once(
+    hass: HomeAssistant, hass_storage: dict[str, Any], loaded_simulated: MockConfigEntry
+) -> None:
+    """A session's end is written at once: a crash just after cannot turn it into a cut-off."""
+    await start(hass, loaded_simulated, programme="first_steps")
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": loaded_simulated.entry_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    # No time passes: the store's delayed save has not run.
+    stored = hass_storage[f"{DOMAIN}.{loaded_simulated.entry_id}"]["data"]
+    assert stored["active_session"] is None
+    assert [s["outcome"] for s in stored["sessions"]] == ["stopped"]
