@@ -105,11 +105,14 @@ async def async_migrate_entry(hass: HomeAssistant, entry: TreadReverseConfigEntr
         # A downgrade: this code cannot read data written by a newer release.
         return False
     from .device import async_identify_by_address
+    from .entity import async_alias_registered_entities
 
     if entry.version == CONFIG_VERSION and entry.minor_version < CONFIG_MINOR_VERSION:
         if entry.minor_version < 2:
             # 1.2: a Bluetooth treadmill's device is identified by its address; same device id.
             async_identify_by_address(hass, entry)
+            # 1.2: "turn on backward intervals" names the switch without the treadmill's name.
+            async_alias_registered_entities(hass, entry)
         hass.config_entries.async_update_entry(entry, minor_version=CONFIG_MINOR_VERSION)
     _LOGGER.debug("Entry %s at version %s.%s", entry.entry_id, entry.version, entry.minor_version)
     return True

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, override
 
-from homeassistant.core import callback
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -18,6 +19,19 @@ from .device import async_watch_device_information, current_information, device_
 # backward intervals" (product.md). Home Assistant's default agent matches only the full
 # name ("simulated treadmill backward intervals") and the entity's aliases.
 ASSIST_ALIASED_KEYS = frozenset({"backward_intervals"})
+
+
+@callback
+def async_alias_registered_entities(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Give entities registered by an older release their alias, unless the user set aliases."""
+    registry = er.async_get(hass)
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if registered.translation_key not in ASSIST_ALIASED_KEYS:
+            continue
+        if registered.aliases != [er.COMPUTED_NAME] or not registered.original_name:
+            continue  # changed by the user, who decides what Assist calls it
+        aliases: list[er.AliasEntry] = [er.COMPUTED_NAME, registered.original_name]
+        registry.async_update_entity(registered.entity_id, aliases=aliases)
 
 
 class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):

@@ -112,3 +112,49 @@ async def test_with_two_treadmills_the_sentence_names_one(
     assert hass.states.get("switch.garage_treadmill_backward_intervals").state == "on"
     assert hass.states.get(SWITCH).state == "off"
     await say(hass, "turn off garage treadmill backward intervals")
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ([er.COMPUTED_NAME], [er.COMPUTED_NAME, "Backward intervals"]),
+        ([er.COMPUTED_NAME, "Reverse walk"], [er.COMPUTED_NAME, "Reverse walk"]),
+        ([], []),  # the user removed every name: Assist is not to find it
+    ],
+    ids=["untouched", "user_aliases", "no_aliases"],
+)
+async def test_an_existing_switch_gets_the_alias_once_on_upgrade(
+    hass: HomeAssistant,
+    simulated_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    before: list[er.AliasEntry],
+    after: list[er.AliasEntry],
+) -> None:
+    """A switch registered by release 1.1 gets the alias unless the user changed its aliases."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=simulated_entry.entry_id,
+        title=simulated_entry.title,
+        data=simulated_entry.data,
+        options=simulated_entry.options,
+        version=1,
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    old = entity_registry.async_get_or_create(  # as release 1.1 registered it
+        "switch",
+        DOMAIN,
+        f"{entry.entry_id}_backward_intervals",
+        config_entry=entry,
+        has_entity_name=True,
+        original_name="Backward intervals",
+        translation_key="backward_intervals",
+        suggested_object_id="simulated_treadmill_backward_intervals",
+    )
+    entity_registry.async_update_entity(old.entity_id, aliases=before)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.minor_version == 2
+    switch = entity_registry.async_get(old.entity_id)
+    assert switch is not None
+    assert switch.aliases == after
