@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import entity_registry as er, intent
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    intent,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
@@ -29,11 +34,13 @@ async def assist(
     return loaded_simulated
 
 
-async def say(hass: HomeAssistant, text: str) -> conversation.ConversationResult:
+async def say(
+    hass: HomeAssistant, text: str, device_id: str | None = None
+) -> conversation.ConversationResult:
     """Say a sentence to the default agent, as the administrator in the Assist dialog would."""
     (user,) = [user for user in await hass.auth.async_get_users() if user.is_admin]
     result = await conversation.async_converse(
-        hass, text, None, Context(user_id=user.id), language="en"
+        hass, text, None, Context(user_id=user.id), language="en", device_id=device_id
     )
     await hass.async_block_till_done()
     return result
@@ -104,6 +111,9 @@ async def test_with_two_treadmills_the_sentence_names_one(
 
     result = await say(hass, "turn on backward intervals")
     assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert result.response.speech["plain"]["speech"] == (
+        "Sorry, there are multiple devices called Backward intervals"
+    )
     assert hass.states.get(SWITCH).state == "off"
     assert hass.states.get("switch.garage_treadmill_backward_intervals").state == "off"
 
@@ -158,3 +168,37 @@ async def test_an_existing_switch_gets_the_alias_once_on_upgrade(
     switch = entity_registry.async_get(old.entity_id)
     assert switch is not None
     assert switch.aliases == after
+
+
+async def test_with_two_treadmills_the_satellite_area_picks_one(
+    hass: HomeAssistant,
+    assist: MockConfigEntry,
+    area_registry: ar.AreaRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Said to a satellite in the garage, "backward intervals" means the garage treadmill."""
+    garage = MockConfigEntry(
+        domain=DOMAIN,
+        title="Garage treadmill",
+        data={**SIMULATED_DATA, "name": "Garage treadmill"},
+        options=dict(assist.options),
+    )
+    garage.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(garage.entry_id)
+    await hass.async_block_till_done()
+    area = area_registry.async_create("Garage")
+    (treadmill,) = dr.async_entries_for_config_entry(device_registry, garage.entry_id)
+    device_registry.async_update_device(treadmill.id, area_id=area.id)
+    satellite_entry = MockConfigEntry(domain="test")
+    satellite_entry.add_to_hass(hass)
+    satellite = device_registry.async_get_or_create(
+        config_entry_id=satellite_entry.entry_id, identifiers={("test", "satellite")}
+    )
+    device_registry.async_update_device(satellite.id, area_id=area.id)
+
+    result = await say(hass, "turn on backward intervals", device_id=satellite.id)
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get("switch.garage_treadmill_backward_intervals").state == "on"
+    assert hass.states.get(SWITCH).state == "off"
+    await say(hass, "turn off backward intervals", device_id=satellite.id)
+    assert hass.states.get("switch.garage_treadmill_backward_intervals").state == "off"
