@@ -23,6 +23,7 @@ COMPONENTS = Path(homeassistant.components.__file__).parent
 CHECKED_MDI_NAMES = frozenset(
     {
         "account-clock",
+        "account-voice",
         "alert-circle",
         "arrow-left-bold",
         "arrow-right-bold",
@@ -32,6 +33,7 @@ CHECKED_MDI_NAMES = frozenset(
         "bluetooth-off",
         "bullhorn",
         "bullhorn-outline",
+        "bullhorn-variant",
         "check-circle",
         "clipboard-list",
         "clipboard-list-outline",
