@@ -35,12 +35,12 @@ async def assist(
 
 
 async def say(
-    hass: HomeAssistant, text: str, device_id: str | None = None
+    hass: HomeAssistant, text: str, device_id: str | None = None, language: str = "en"
 ) -> conversation.ConversationResult:
     """Say a sentence to the default agent, as the administrator in the Assist dialog would."""
     (user,) = [user for user in await hass.auth.async_get_users() if user.is_admin]
     result = await conversation.async_converse(
-        hass, text, None, Context(user_id=user.id), language="en", device_id=device_id
+        hass, text, None, Context(user_id=user.id), language=language, device_id=device_id
     )
     await hass.async_block_till_done()
     return result
@@ -202,3 +202,41 @@ async def test_with_two_treadmills_the_satellite_area_picks_one(
     assert hass.states.get(SWITCH).state == "off"
     await say(hass, "turn off backward intervals", device_id=satellite.id)
     assert hass.states.get("switch.garage_treadmill_backward_intervals").state == "off"
+
+
+@pytest.mark.parametrize(
+    ("language", "sentences"),
+    [
+        ("de", ("schalte Rückwärtsintervalle ein", "schalte Rückwärtsintervalle aus")),
+        ("fr", ("allume intervalles à reculons", "éteins intervalles à reculons")),
+        ("es", ("enciende intervalos hacia atrás", "apaga intervalos hacia atrás")),
+        ("nl", ("zet achteruit-intervallen aan", "zet achteruit-intervallen uit")),
+    ],
+)
+@pytest.mark.usefixtures("hass_admin_user")
+async def test_the_alias_speaks_home_assistants_language(
+    hass: HomeAssistant,
+    simulated_entry: MockConfigEntry,
+    language: str,
+    sentences: tuple[str, str],
+) -> None:
+    """The alias is the switch's name in Home Assistant's language when it is created."""
+    turn_on, turn_off = sentences
+    hass.config.language = language
+    simulated_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(simulated_entry.entry_id)
+    for component in ("homeassistant", "conversation", "intent"):
+        assert await async_setup_component(hass, component, {})
+    await hass.async_block_till_done()
+
+    switch = er.async_get(hass).async_get_entity_id(
+        "switch", DOMAIN, f"{simulated_entry.entry_id}_backward_intervals"
+    )
+    assert switch is not None
+    result = await say(hass, turn_on, language=language)
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE, (
+        result.response.speech
+    )
+    assert hass.states.get(switch).state == "on"
+    result = await say(hass, turn_off, language=language)
+    assert hass.states.get(switch).state == "off"
