@@ -15,7 +15,9 @@ from .entity import TreadReverseEntity
 from .helpers import origin_of, run_command
 from .programme.interlock import Origin
 
-PARALLEL_UPDATES = 1
+# No platform-wide queue: Home Assistant would hold a Stop behind any press in progress.
+# The engine and its interlock serialise belt commands themselves, and Stop goes first.
+PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,7 +23,9 @@ from .helpers import origin_of, run_command
 from .programme.interlock import Origin
 from .treadmill.base import Capabilities, Range
 
-PARALLEL_UPDATES = 1
+# No platform-wide queue: Home Assistant would hold a Stop behind any press in progress.
+# The engine and its interlock serialise belt commands themselves, and Stop goes first.
+PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)

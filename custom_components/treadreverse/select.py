@@ -13,7 +13,9 @@ from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry
 from .entity import TreadReverseEntity
 from .programmes import programme_keys
 
-PARALLEL_UPDATES = 1
+# No platform-wide queue: Home Assistant would hold a Stop behind any press in progress.
+# The engine and its interlock serialise belt commands themselves, and Stop goes first.
+PARALLEL_UPDATES = 0
 
 PROGRAMME_SELECT = SelectEntityDescription(key="programme", translation_key="programme")
 
