@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 import itertools
 import logging
 from typing import Any
 
 from homeassistant.components import tts
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -35,6 +37,51 @@ DRAIN_TIMEOUT = 5.0  # s an unload waits for the speakers to say the last words
 KEPT_DELIVERIES = 1000  # recent deliveries kept for diagnostics and the lateness figure
 BUSY_RETRIES = 10
 BUSY_RETRY_DELAY = 0.5  # s between attempts on a satellite that is busy announcing
+TEST_TIMEOUT = 30.0  # s test_announcement waits for every speaker to take its message
+RECENT_DELIVERIES = 20  # shown in the diagnostics
+# Events that end a turn's lead-in or a turn: an announcement held meanwhile is said then.
+TURN_OVER = frozenset(
+    {
+        EventType.INTERVAL_STARTED,
+        EventType.PROGRAMME_COMPLETED,
+        EventType.PROGRAMME_ABORTED,
+    }
+)
+TURN_BEGINS = frozenset({EventType.TURN_AROUND_SOON, CueType.SLOW_DOWN, CueType.TURN_NOW})
+
+
+class Ticket:
+    """What became of one phrase on every speaker it was queued on.
+
+    `accepted` resolves with the first speaker that took the phrase (its entity available,
+    its call returned without error), or None once every speaker is done without taking it.
+    `results` resolves, once every speaker is done, with whether each took it.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, entity_ids: list[str]) -> None:
+        """Wait for these speakers."""
+        self.accepted: asyncio.Future[str | None] = loop.create_future()
+        self.results: asyncio.Future[dict[str, bool]] = loop.create_future()
+        self._pending = set(entity_ids)
+        self._outcome: dict[str, bool] = {}
+        if not entity_ids:
+            self._settle()
+
+    def done_by(self, entity_id: str, *, accepted: bool) -> None:
+        """Record one speaker's outcome."""
+        self._outcome[entity_id] = accepted
+        self._pending.discard(entity_id)
+        if accepted and not self.accepted.done():
+            self.accepted.set_result(entity_id)
+        if not self._pending:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Every speaker is done: nobody took it, if nobody did."""
+        if not self.accepted.done():
+            self.accepted.set_result(None)
+        if not self.results.done():
+            self.results.set_result(dict(self._outcome))
 
 
 @dataclass(order=True, slots=True)
@@ -45,6 +92,7 @@ class _Queued:
     order: int
     phrase: Phrase = field(compare=False)
     due: float = field(compare=False)
+    ticket: Ticket | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -56,6 +104,7 @@ class Delivery:
     language: str
     due: float
     called: float
+    accepted: float | None = None  # when the speaker's call returned
 
 
 class Speaker:
@@ -74,17 +123,39 @@ class Speaker:
         """Speak queued phrases one at a time, forever (cancelled on unload)."""
         while True:
             item = await self.queue.get()
+            accepted = False
             try:
                 late = self.announcer.hass.loop.time() - item.due
                 # Coaching talk that waited this long behind a slow speaker is out of date.
                 if item.priority == SAFETY_PRIORITY or late <= STALE_COACHING_S:
-                    await self._deliver(item)
+                    accepted = await self._deliver(item)
             finally:
+                if item.ticket is not None:
+                    item.ticket.done_by(self.entity_id, accepted=accepted)
                 self.queue.task_done()
 
-    async def _deliver(self, item: _Queued) -> None:
-        """Call the speaker's service and remember whether it worked."""
+    @property
+    def available(self) -> bool:
+        """Return whether the entity exists and is available (tts.speak skips the others)."""
+        state = self.announcer.hass.states.get(self.entity_id)
+        return state is not None and state.state != STATE_UNAVAILABLE
+
+    @property
+    def works(self) -> bool:
+        """Return whether a cue can be heard here: available and its last call succeeded."""
+        return self.working and self.available
+
+    async def _deliver(self, item: _Queued) -> bool:
+        """Call the speaker's service; return whether it took the phrase."""
         hass = self.announcer.hass
+        if not self.available:
+            # Home Assistant would skip the call without an error: nothing would be heard.
+            _LOGGER.debug(
+                "Speaker %s is unavailable; %r not said", self.entity_id, item.phrase.text
+            )
+            if hass.states.get(self.entity_id) is None:
+                self.announcer.raise_missing_entity(self.entity_id)
+            return False
         called = hass.loop.time()
         for attempt in range(BUSY_RETRIES + 1):
             try:
@@ -93,15 +164,31 @@ class Speaker:
             except (HomeAssistantError, TimeoutError) as err:
                 if attempt == BUSY_RETRIES or not self._busy(err):
                     self.failed(err)
-                    return
+                    return False
                 # Someone else is announcing on this satellite: ours waits its turn.
                 await asyncio.sleep(BUSY_RETRY_DELAY)
+            except Exception as err:  # noqa: BLE001
+                # Anything else (a bad TTS engine, a broken media player) must not end this
+                # worker: its queue, turn cues included, would wait for ever.
+                self.failed(err)
+                return False
         self.announcer.deliveries.append(
-            Delivery(self.entity_id, item.phrase.text, item.phrase.language, item.due, called)
+            Delivery(
+                self.entity_id,
+                item.phrase.text,
+                item.phrase.language,
+                item.due,
+                called,
+                hass.loop.time(),
+            )
         )
         if not self.working or self._failed_logged:
             _LOGGER.info("Speaker %s works again", self.entity_id)
         self.working, self._failed_logged = True, False
+        ir.async_delete_issue(
+            hass, DOMAIN, self.announcer.issue_id("speaker_failed", self.entity_id)
+        )
+        return True
 
     def _busy(self, err: BaseException) -> bool:
         """Return whether a satellite refused because it is announcing already."""
@@ -113,13 +200,28 @@ class Speaker:
         return isinstance(err, SatelliteBusyError)
 
     def failed(self, err: BaseException) -> None:
-        """Log a failing speaker once; raise a repair issue when it no longer exists."""
+        """Log a failing speaker once; raise a repair issue (the entity is gone, or it fails)."""
         self.working = False
         if not self._failed_logged:
             _LOGGER.warning("Speaker %s failed: %s", self.entity_id, err)
             self._failed_logged = True
         if self.announcer.hass.states.get(self.entity_id) is None:
             self.announcer.raise_missing_entity(self.entity_id)
+            return
+        self.announcer.raise_issue(
+            "speaker_failed", self.entity_id, error=str(err) or type(err).__name__
+        )
+
+    def health(self) -> dict[str, Any]:
+        """Return what the diagnostics show of this speaker."""
+        state = self.announcer.hass.states.get(self.entity_id)
+        return {
+            "entity_id": self.entity_id,
+            "state": state.state if state else None,
+            "last_call_succeeded": self.working,
+            "works": self.works,
+            "queued": self.queue.qsize(),
+        }
 
 
 class Announcer:
@@ -139,6 +241,10 @@ class Announcer:
         self.deliveries: deque[Delivery] = deque(maxlen=KEPT_DELIVERIES)
         self.repeats = RepeatFilter()
         self._order = itertools.count()
+        # Whether a programme is active; during a turn's lead-in or a turn `announce` waits.
+        self.programme_active: Callable[[], bool] = lambda: False
+        self._in_turn = False
+        self._held: list[Phrase] = []
 
     def start(self, create_task: Any) -> None:
         """Start one worker per speaker as background tasks of the entry."""
@@ -155,8 +261,8 @@ class Announcer:
             _LOGGER.debug("Speakers still busy after %s s; unloading anyway", DRAIN_TIMEOUT)
 
     def speakers_work(self) -> bool:
-        """Return whether a cue can be heard: some speaker is configured and works (rule 2)."""
-        return any(s.working and self.hass.states.get(s.entity_id) for s in self.speakers)
+        """Return whether a cue can be heard: a speaker is available and works (rule 2)."""
+        return any(speaker.works for speaker in self.speakers)
 
     def check_entities(self) -> None:
         """Raise a repair issue for each configured speaker or notify entity that is gone."""
@@ -164,45 +270,100 @@ class Announcer:
             if self.hass.states.get(entity_id) is None:
                 self.raise_missing_entity(entity_id)
             else:
-                ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(entity_id))
+                ir.async_delete_issue(self.hass, DOMAIN, self.issue_id("missing_entity", entity_id))
 
     def raise_missing_entity(self, entity_id: str) -> None:
         """Tell the user a configured entity no longer exists."""
+        self.raise_issue("missing_entity", entity_id)
+
+    def raise_issue(self, key: str, entity_id: str, **placeholders: str) -> None:
+        """Raise a repair issue about one configured entity of this entry."""
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            self._issue_id(entity_id),
+            self.issue_id(key, entity_id),
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key="missing_entity",
-            translation_placeholders={"entity_id": entity_id},
+            translation_key=key,
+            translation_placeholders={"entity_id": entity_id, **placeholders},
         )
 
-    def _issue_id(self, entity_id: str) -> str:
-        """Return the repair issue id of one entity of this entry."""
-        return f"missing_entity_{self.entry_id}_{entity_id}"
+    def issue_id(self, key: str, entity_id: str) -> str:
+        """Return the id of a repair issue about one entity of this entry."""
+        return f"{key}_{self.entry_id}_{entity_id}"
+
+    def health(self) -> dict[str, Any]:
+        """Return the speakers' health and the recent deliveries, for the diagnostics."""
+        now = self.hass.loop.time()
+        return {
+            "speakers_work": self.speakers_work(),
+            "muted": self.muted,
+            "speakers": [speaker.health() for speaker in self.speakers],
+            "recent_deliveries": [
+                {
+                    "entity_id": d.entity_id,
+                    "text": d.text,
+                    "language": d.language,
+                    "late_s": round(d.called - d.due, 3),
+                    "took_s": None if d.accepted is None else round(d.accepted - d.called, 3),
+                    "age_s": round(now - d.called, 1),
+                }
+                for d in list(self.deliveries)[-RECENT_DELIVERIES:]
+            ],
+        }
 
     @callback
     def on_event(self, event: EngineEvent) -> None:
         """Say what an engine event calls for; never wait for a speaker."""
+        self.speak_event(event)
+
+    @callback
+    def speak_event(self, event: EngineEvent) -> Ticket | None:
+        """Queue what an event calls for; return its ticket (None: nothing is said)."""
+        self._follow_turns(event)
         safety = event.type in SAFETY_CUES
         # The filter sees every event (it remembers what was said) but never drops a safety cue.
         fresh = self.repeats.allows(str(event.type), event.data, event.at)
         if not safety and (self.muted or not fresh):
-            return
+            return None
         phrase = self.book.render_event(str(event.type), event.data, at=event.at)
         if phrase is None:
-            return
-        self.say(phrase, safety=safety)
+            return None
+        ticket = self.say(phrase, safety=safety)
         if event.type in NOTIFY_CUES:
             self._notify(phrase)
+        return ticket
 
-    def say(self, phrase: Phrase, *, safety: bool) -> None:
-        """Queue a phrase on every speaker."""
+    def _follow_turns(self, event: EngineEvent) -> None:
+        """Know when a turn's lead-in or a turn runs; say what was held once it is over."""
+        if event.type in TURN_BEGINS:
+            self._in_turn = True
+        elif event.type in TURN_OVER:
+            self._in_turn = False
+            held, self._held = self._held, []
+            for phrase in held:
+                self.say(phrase, safety=False)
+
+    def say(self, phrase: Phrase, *, safety: bool) -> Ticket:
+        """Queue a phrase on every speaker; the ticket tells who took it."""
         item_priority = SAFETY_PRIORITY if safety else COACHING_PRIORITY
         now = self.hass.loop.time()
+        ticket = Ticket(self.hass.loop, [speaker.entity_id for speaker in self.speakers])
         for speaker in self.speakers:
-            speaker.queue.put_nowait(_Queued(item_priority, next(self._order), phrase, now))
+            speaker.queue.put_nowait(_Queued(item_priority, next(self._order), phrase, now, ticket))
+        return ticket
+
+    def announce(self, message: str) -> None:
+        """Say a message as coaching talk: muted by the switch, held during a turn."""
+        if self.muted:
+            return
+        phrase = self.book.render_event(TEST_ANNOUNCEMENT, {"message": message})
+        assert phrase is not None
+        if self._in_turn and self.programme_active():
+            # Never during a turn's lead-in or a turn: said when the turn is over.
+            self._held.append(phrase)
+            return
+        self.say(phrase, safety=False)
 
     def _notify(self, phrase: Phrase) -> None:
         """Send a silent copy to the notify targets, in the background."""
@@ -262,22 +423,19 @@ class Announcer:
         )
 
     async def async_test(self, message: str | None) -> list[str]:
-        """Speak a test message on every speaker at once; return the ones that failed."""
+        """Say a test message through every speaker's queue; return the ones that failed."""
         data = {"message": message} if message else {}
         phrase = self.book.render_event(TEST_ANNOUNCEMENT, data)
         assert phrase is not None
-        results = await asyncio.gather(
-            *(self.async_call_speaker(s, phrase) for s in self.speakers), return_exceptions=True
-        )
-        failed = []
-        for speaker, result in zip(self.speakers, results, strict=True):
-            if isinstance(result, BaseException):
-                speaker.failed(result)
-                failed.append(speaker.entity_id)
-            else:
-                speaker.working = True
+        # Behind turn and safety cues, as coaching talk: a running programme comes first.
+        ticket = self.say(phrase, safety=False)
         self._notify(phrase)
-        return failed
+        try:
+            async with asyncio.timeout(TEST_TIMEOUT):
+                results = await asyncio.shield(ticket.results)
+        except TimeoutError:
+            results = {}
+        return [s.entity_id for s in self.speakers if not results.get(s.entity_id, False)]
 
     def _media_id(self, engine: str, phrase: Phrase) -> str:
         """Return the cached TTS media source of a phrase."""
@@ -388,7 +546,23 @@ async def async_create_announcer(
     book = await hass.async_add_executor_job(load_cues, options[CONF_LANGUAGE])
     announcer = Announcer(hass, entry.entry_id, options, book)
     coordinator.speaker_check = announcer.speakers_work
+    announcer.programme_active = lambda: coordinator.engine.active
     coordinator.label_fn = lambda key: book.say(interval_label({"label_key": key}))
     entry.async_on_unload(coordinator.engine.add_listener(announcer.on_event))
     announcer.start(lambda coro, name: entry.async_create_background_task(hass, coro, name))
+    # Issues about this entry's speakers go with it; a reload raises them again if still true.
+    entry.async_on_unload(lambda: async_delete_issues(hass, entry.entry_id, speakers_only=True))
     return announcer
+
+
+ISSUE_KEYS = ("missing_entity", "speaker_failed", "control_refused")
+
+
+@callback
+def async_delete_issues(hass: HomeAssistant, entry_id: str, *, speakers_only: bool = False) -> None:
+    """Delete the repair issues of one entry (all of them when the entry is removed)."""
+    keys = ISSUE_KEYS[:2] if speakers_only else ISSUE_KEYS
+    prefixes = tuple(f"{key}_{entry_id}" for key in keys)
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue_id.startswith(prefixes):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -139,6 +139,19 @@ async def _test_announcement(coordinator: TreadmillCoordinator, call: ServiceCal
         raise device_error("announcement_failed", speakers=", ".join(failed))
 
 
+ANNOUNCE_SCHEMA = ENTRY_SCHEMA.extend(
+    {vol.Required(ATTR_MESSAGE): vol.All(cv.string, vol.Length(min=1, max=200))}
+)
+
+
+async def _announce(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
+    """Say a message as coaching talk: muted by the switch, never in a turn's lead-in or turn."""
+    announcer = coordinator.config_entry.runtime_data.announcer
+    if not announcer.speakers:
+        raise validation_error("announce_no_speakers")
+    announcer.announce(call.data[ATTR_MESSAGE])
+
+
 ENTRY_ACTIONS: dict[str, tuple[vol.Schema, Handler]] = {
     "start_programme": (START_SCHEMA, _start),
     "pause": (ENTRY_SCHEMA, _pause),
@@ -148,6 +161,7 @@ ENTRY_ACTIONS: dict[str, tuple[vol.Schema, Handler]] = {
     "set_speed": (SPEED_SCHEMA, _set_speed),
     "set_incline": (INCLINE_SCHEMA, _set_incline),
     "test_announcement": (MESSAGE_SCHEMA, _test_announcement),
+    "announce": (ANNOUNCE_SCHEMA, _announce),
 }
 
 

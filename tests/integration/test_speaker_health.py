@@ -1,0 +1,241 @@
+"""When a speaker counts as working (rule 2), what a failing one does, and the announce action."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.media_player import DATA_COMPONENT as MEDIA_PLAYER_COMPONENT
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.treadreverse.const import DOMAIN
+from custom_components.treadreverse.cues import Phrase
+
+from .conftest import advance
+from .speakers import RecordingPlayer, RecordingTTS, async_setup_satellite
+from .test_announcer import STATUS, TURN, setup_entry
+
+LIVING = "media_player.living_room"
+ANNOUNCEMENTS = "switch.simulated_treadmill_announcements"
+
+
+class RaisingPlayer(RecordingPlayer):
+    """A media player whose integration raises something other than a HomeAssistantError."""
+
+    def __init__(self, name: str) -> None:
+        """Raise until told otherwise."""
+        super().__init__(name)
+        self.error: Exception | None = RuntimeError("tts_engine rejected by tts.speak")
+
+    async def async_play_media(self, media_type: str, media_id: str, **kwargs: Any) -> None:
+        """Raise the error, or record the message."""
+        if self.error is not None:
+            raise self.error
+        await super().async_play_media(media_type, media_id, **kwargs)
+
+
+async def pass_time(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
+    """Move time on without waiting for the action in progress (block_till_done would)."""
+    for _ in range(seconds):
+        freezer.tick(1)
+        async_fire_time_changed(hass)
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+
+async def start_turn_programme(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Start the one-turn programme as a person would (no waiting)."""
+    await hass.services.async_call(
+        DOMAIN,
+        "start_programme",
+        {"config_entry_id": entry.entry_id, "definition": TURN, "wait_for_person": False},
+        blocking=True,
+    )
+
+
+async def run_until_settled(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int = 150
+) -> str:
+    """Run time on until the programme completes or pauses; return its status."""
+    for _ in range(seconds):
+        await advance(hass, freezer, 1)
+        if (state := hass.states.get(STATUS).state) in {"completed", "paused"}:
+            return state
+    return hass.states.get(STATUS).state
+
+
+async def announce(hass: HomeAssistant, entry: MockConfigEntry, message: str) -> None:
+    """Call the announce action."""
+    await hass.services.async_call(
+        DOMAIN, "announce", {"config_entry_id": entry.entry_id, "message": message}, blocking=True
+    )
+
+
+@pytest.mark.parametrize("gone", ["unavailable", "removed"])
+async def test_an_unavailable_speaker_does_not_count_as_working(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, player: RecordingPlayer, gone: str
+) -> None:
+    """tts.speak skips an unavailable player silently: the turn falls back to pause-and-wait."""
+    entry = await setup_entry(hass, speakers=[LIVING])
+    announcer = entry.runtime_data.announcer
+    await start_turn_programme(hass, entry)
+    await advance(hass, freezer, 15)
+    assert hass.states.get(STATUS).state == "running"
+    assert announcer.speakers_work()
+    if gone == "unavailable":
+        player._attr_available = False
+        player.async_write_ha_state()
+    else:
+        await player.async_remove()
+    await hass.async_block_till_done()
+    assert not announcer.speakers_work()
+    heard = len(player.heard)
+    assert await run_until_settled(hass, freezer) == "paused"
+    assert len(player.heard) == heard  # nothing was said there (nor counted as said)
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+
+
+async def test_a_cue_is_accepted_only_by_a_working_speaker(
+    hass: HomeAssistant, player: RecordingPlayer
+) -> None:
+    """A phrase's ticket names the speaker that took it; an unavailable one takes nothing."""
+    entry = await setup_entry(hass, speakers=[LIVING])
+    announcer = entry.runtime_data.announcer
+    ticket = announcer.say(Phrase("Turn around now.", "en"), safety=True)
+    assert await ticket.accepted == LIVING
+    assert await ticket.results == {LIVING: True}
+    player._attr_available = False
+    player.async_write_ha_state()
+    ticket = announcer.say(Phrase("Turn around now.", "en"), safety=True)
+    assert await ticket.accepted is None
+    assert await ticket.results == {LIVING: False}
+
+
+async def test_a_speaker_that_raises_anything_is_failed_and_its_worker_goes_on(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    speakers: tuple[RecordingTTS, list[RecordingPlayer]],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Any exception marks the speaker failed (repair issue); later cues still get through."""
+    hall = RaisingPlayer("Hall")
+    await hass.data[MEDIA_PLAYER_COMPONENT]._platforms["media_player"].async_add_entities([hall])
+    entry = await setup_entry(hass, speakers=["media_player.hall"])
+    announcer = entry.runtime_data.announcer
+    await start_turn_programme(hass, entry)
+    await advance(hass, freezer, 3)
+    assert not announcer.speakers_work()
+    issue_id = f"speaker_failed_{entry.entry_id}_media_player.hall"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "entity_id": "media_player.hall",
+        "error": "tts_engine rejected by tts.speak",
+    }
+    # Without a working speaker the programme never goes through a turn unheard.
+    assert await run_until_settled(hass, freezer) != "completed"
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    hall.error = None
+    await hass.services.async_call(
+        DOMAIN,
+        "test_announcement",
+        {"config_entry_id": entry.entry_id, "message": "Hello"},
+        blocking=True,
+    )
+    assert hall.messages[-1] == "Hello"
+    assert announcer.speakers_work()
+    assert announcer.speakers[0].queue.qsize() == 0  # nothing left waiting for ever
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_repair_issues_go_with_the_speaker_and_the_entry(
+    hass: HomeAssistant,
+    speakers: tuple[RecordingTTS, list[RecordingPlayer]],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Choosing another speaker deletes the old one's issue; removing the entry deletes ours."""
+    entry = await setup_entry(hass, speakers=["media_player.gone"])
+    gone_issue = f"missing_entity_{entry.entry_id}_media_player.gone"
+    assert issue_registry.async_get_issue(DOMAIN, gone_issue) is not None
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "speakers": [LIVING]})
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, gone_issue) is None
+    speakers[1][0].fail = True
+    ticket = entry.runtime_data.announcer.say(Phrase("Hello.", "en"), safety=False)
+    assert await ticket.accepted is None
+    assert issue_registry.async_get_issue(DOMAIN, f"speaker_failed_{entry.entry_id}_{LIVING}")
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert [key for key in issue_registry.issues if key[0] == DOMAIN] == []
+
+
+async def test_test_announcement_waits_its_turn_on_a_busy_satellite(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    speakers: tuple[RecordingTTS, list[RecordingPlayer]],
+) -> None:
+    """test_announcement goes through the speaker's queue: a busy satellite is not a failure."""
+    satellite = await async_setup_satellite(hass)
+    entry = await setup_entry(hass, speakers=["assist_satellite.hall_satellite"])
+    testing = asyncio.get_running_loop().create_task(
+        hass.services.async_call(
+            DOMAIN,
+            "test_announcement",
+            {"config_entry_id": entry.entry_id, "message": "Hello"},
+            blocking=True,
+        )
+    )
+    await pass_time(hass, freezer, 3)
+    await testing  # no error: the satellite said it once it was free
+    assert [a.message for _, a in satellite.announced] == ["Hello"]
+    assert entry.runtime_data.announcer.speakers_work()
+
+
+async def test_announce_is_coaching_talk(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, player: RecordingPlayer
+) -> None:
+    """Announce speaks on the speakers, is muted by the switch, and waits for a turn to end."""
+    entry = await setup_entry(hass, speakers=[LIVING])
+    await announce(hass, entry, "Your tea is ready.")
+    await advance(hass, freezer, 1)
+    assert player.messages == ["Your tea is ready."]
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": ANNOUNCEMENTS}, blocking=True
+    )
+    await announce(hass, entry, "Muted.")
+    await advance(hass, freezer, 1)
+    assert "Muted." not in player.messages
+    await hass.services.async_call("switch", "turn_on", {"entity_id": ANNOUNCEMENTS}, blocking=True)
+    await start_turn_programme(hass, entry)
+    for _ in range(60):
+        await advance(hass, freezer, 1)
+        if any("5 seconds" in m for m in player.messages):
+            break
+    # The turn's lead-in has begun: the message waits until the turn is over.
+    await announce(hass, entry, "During the turn.")
+    turn_at = len(player.messages)
+    assert await run_until_settled(hass, freezer) == "completed"
+    said = player.messages.index("During the turn.")
+    assert said > turn_at
+    assert any("Turn around now" in m for m in player.messages[turn_at:said])
+
+
+async def test_announce_needs_a_speaker(hass: HomeAssistant) -> None:
+    """Announce without a speaker says how to add one."""
+    entry = await setup_entry(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await announce(hass, entry, "Hello")
+    assert err.value.translation_key == "announce_no_speakers"
