@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
@@ -49,6 +50,8 @@ SWITCHES: tuple[TreadReverseSwitchDescription, ...] = (
     TreadReverseSwitchDescription(
         key="announcements",
         translation_key="announcements",
+        # A setting of the coaching, not a control of the belt.
+        entity_category=EntityCategory.CONFIG,
         is_on_fn=lambda c: not c.config_entry.runtime_data.announcer.muted,
         turn_on_fn=lambda c, _o: _set_announcements(c, True),
         turn_off_fn=lambda c, _o: _set_announcements(c, False),

@@ -10,7 +10,9 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.tts.const import DATA_COMPONENT as TTS_COMPONENT
+from homeassistant.const import EntityCategory
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -200,3 +202,15 @@ async def test_stop_reaches_the_engine_while_a_start_prepares_speech(
     # The start saw the stop: nothing was started.
     assert hass.states.get(STATUS).state == "idle"
     assert bytes([ftms.ControlOpcode.START_OR_RESUME]) not in simulator.writes
+
+
+async def test_announcements_switch_is_a_setting(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, loaded_simulated: MockConfigEntry
+) -> None:
+    """The announcements switch mutes coaching: a setting, not a control of the belt."""
+    entry = entity_registry.async_get("switch.simulated_treadmill_announcements")
+    assert entry is not None
+    assert entry.entity_category is EntityCategory.CONFIG
+    intervals = entity_registry.async_get(INTERVALS)
+    assert intervals is not None
+    assert intervals.entity_category is None
