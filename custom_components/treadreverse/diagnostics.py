@@ -1,4 +1,4 @@
-"""Diagnostics of a treadmill, with its Bluetooth address redacted."""
+"""Diagnostics of a treadmill, with its address and name redacted."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_ADDRESS
+from homeassistant.const import CONF_ADDRESS, CONF_NAME
 from homeassistant.core import HomeAssistant
 
 from .coordinator import TreadReverseConfigEntry
 
-TO_REDACT = {CONF_ADDRESS, "unique_id", "title"}
+# The treadmill's name is the title and also in the entry's data: both go.
+TO_REDACT = {CONF_ADDRESS, CONF_NAME, "unique_id", "title"}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: TreadReverseConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry, the treadmill's capabilities and state, and the engine's snapshot."""
+    """Return the entry, the treadmill, the engine, and the speakers' health and deliveries."""
     coordinator = entry.runtime_data.coordinator
     treadmill = coordinator.treadmill
     return async_redact_data(
@@ -38,6 +39,7 @@ async def async_get_config_entry_diagnostics(
             "engine": asdict(coordinator.engine.snapshot()),
             "totals": asdict(coordinator.store.record.totals),
             "stored_sessions": len(coordinator.store.record.sessions),
+            "speakers": entry.runtime_data.announcer.health(),
         },
         TO_REDACT,
     )
