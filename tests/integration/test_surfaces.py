@@ -214,3 +214,104 @@ async def test_announcements_switch_is_a_setting(
     intervals = entity_registry.async_get(INTERVALS)
     assert intervals is not None
     assert intervals.entity_category is None
+
+
+# What automations and scripts do with the treadmill (the action of each).
+AUTOMATION_ACTIONS = {
+    "switch_on": {"action": "switch.turn_on", "target": {"entity_id": INTERVALS}},
+    "press_start": {"action": "button.press", "target": {"entity_id": START}},
+}
+
+
+async def setup_automation(hass: HomeAssistant, action: dict[str, Any]) -> None:
+    """Set up a real automation that runs `action` when the event `go_walk` fires."""
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": "go_walk",
+                "alias": "Go walk",
+                "triggers": [{"trigger": "event", "event_type": "go_walk"}],
+                "actions": [action],
+            }
+        },
+    )
+    await hass.async_block_till_done()
+
+
+async def setup_script(hass: HomeAssistant, action: dict[str, Any]) -> None:
+    """Set up a real script `script.go_walk` that runs `action`."""
+    assert await async_setup_component(
+        hass, "script", {"script": {"go_walk": {"sequence": [action]}}}
+    )
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("action", AUTOMATION_ACTIONS)
+async def test_an_automation_start_waits_for_the_person(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, person: Context, action: str
+) -> None:
+    """An automation turning backward_intervals on or pressing start waits (rule 9)."""
+    simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    await setup_automation(hass, AUTOMATION_ACTIONS[action])
+    # Even when the person's own action (here: an event they fired) triggered it.
+    hass.bus.async_fire("go_walk", context=person)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "waiting"
+    assert not simulator.belt_running
+    await hass.services.async_call("button", "press", {"entity_id": START}, context=person)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "countdown"  # the person confirmed
+    await hass.services.async_call(
+        "button", "press", {"entity_id": STOP}, blocking=True, context=person
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="helpers.origin_of sees the person's context inside a script run: needs "
+    "homeassistant.helpers.script.script_stack_cv (reported to the lead)",
+)
+@pytest.mark.parametrize("action", AUTOMATION_ACTIONS)
+async def test_a_script_start_waits_for_the_person(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, person: Context, action: str
+) -> None:
+    """A script turning backward_intervals on or pressing start waits, whoever ran it."""
+    await setup_script(hass, AUTOMATION_ACTIONS[action])
+    # Run from the dashboard by the person: the script may have waited for hours first.
+    await hass.services.async_call("script", "go_walk", blocking=True, context=person)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "waiting"
+    await hass.services.async_call(
+        "button", "press", {"entity_id": STOP}, blocking=True, context=person
+    )
+
+
+async def test_an_automation_resume_waits_for_the_person(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_simulated: MockConfigEntry,
+    person: Context,
+) -> None:
+    """The resume action from an automation waits for the person (rule 9)."""
+    entry_id = {"config_entry_id": loaded_simulated.entry_id}
+    simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    await hass.services.async_call(
+        DOMAIN, "start_programme", {**entry_id, "programme": "first_steps"}, context=person
+    )
+    await advance(hass, freezer, 15)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": PAUSE}, blocking=True, context=person
+    )
+    await advance(hass, freezer, 2)
+    assert hass.states.get(STATUS).state == "paused"
+    await setup_automation(hass, {"action": f"{DOMAIN}.resume", "data": entry_id})
+    writes = len(simulator.writes)
+    hass.bus.async_fire("go_walk", context=person)
+    await advance(hass, freezer, 20)
+    assert hass.states.get(STATUS).state == "waiting"
+    assert len(simulator.writes) == writes  # nothing moved
+    await hass.services.async_call(
+        "button", "press", {"entity_id": STOP}, blocking=True, context=person
+    )
