@@ -677,6 +677,42 @@ MUTANTS: list[Mutant] = [
         ],
         why="after a stop while backward, a console start resumes above the backward cap",
     ),
+    # Glue mutants (issue 10): Home Assistant's own machinery undoing a rule.
+    Mutant(
+        id="G01-button-platform-queue",
+        rule="7",
+        file="custom_components/treadreverse/button.py",
+        find="PARALLEL_UPDATES = 0\n",
+        replace="PARALLEL_UPDATES = 1  # mutant: every press waits for the one in progress\n",
+        tests=[
+            "tests/integration/test_surfaces.py::test_stop_reaches_the_belt_while_a_pause_waits_for_its_reply[button]",
+            "tests/integration/test_surfaces.py::test_stop_reaches_the_engine_while_a_start_prepares_speech[button]",
+        ],
+        why="a dashboard Stop waits behind a Pause waiting for its reply, or a start preparing speech",
+    ),
+    Mutant(
+        id="G02-unavailable-speaker-counts-as-working",
+        rule="2",
+        file="custom_components/treadreverse/announcer.py",
+        find="        return state is not None and state.state != STATE_UNAVAILABLE\n",
+        replace="        return state is not None  # mutant: unavailable is as good as available\n",
+        tests=[
+            "tests/integration/test_speaker_health.py::test_an_unavailable_speaker_does_not_count_as_working[unavailable]",
+            "tests/integration/test_speaker_health.py::test_a_cue_is_accepted_only_by_a_working_speaker",
+        ],
+        why="tts.speak skips an unavailable player silently: the turn goes on unheard instead of pausing",
+    ),
+    Mutant(
+        id="G03-switch-start-does-not-wait-for-the-person",
+        rule="9",
+        file="custom_components/treadreverse/switch.py",
+        find="        turn_on_fn=lambda c, o: c.async_press_start(o),\n",
+        replace="        turn_on_fn=lambda c, _o: c.async_press_start(Origin.PERSON),  # mutant\n",
+        tests=[
+            "tests/integration/test_surfaces.py::test_an_automation_start_waits_for_the_person[switch_on]",
+        ],
+        why="an automation turning backward_intervals on starts the countdown with nobody at the belt",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail
