@@ -15,10 +15,15 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.treadreverse.button import BUTTONS
 from custom_components.treadreverse.const import DOMAIN
+from custom_components.treadreverse.number import NUMBERS
+from custom_components.treadreverse.services import CONTROLLED_BY, ENTRY_ACTIONS
 from custom_components.treadreverse.storage import PROGRAMMES_KEY
+from custom_components.treadreverse.switch import SWITCHES
 
 from .conftest import advance
+from .speakers import RecordingPlayer
 
 STATUS = "sensor.simulated_treadmill_programme_status"
 SWITCH = "switch.simulated_treadmill_backward_intervals"
@@ -26,6 +31,7 @@ TARGET_SPEED = "number.simulated_treadmill_target_speed"
 TARGET_INCLINE = "number.simulated_treadmill_target_incline"
 SKIP = "button.simulated_treadmill_skip_interval"
 STOP_BUTTON = "button.simulated_treadmill_stop"
+ANNOUNCEMENTS = "switch.simulated_treadmill_announcements"
 MINE = {
     "name": "My intervals",
     "segments": [
@@ -386,3 +392,33 @@ async def test_an_automation_moves_the_belt_whoever_triggered_it(
     assert "my_intervals" in hass.data[PROGRAMMES_KEY].programmes
     assert hass.states.get(STATUS).state == "waiting"
     await call(hass, "stop", {"config_entry_id": entry_id}, guest)
+
+
+async def test_announce_needs_control_of_the_announcements_switch(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_simulated: MockConfigEntry,
+    player: RecordingPlayer,
+    guest: Context,
+) -> None:
+    """A guest may not talk through the treadmill's speakers; a user with the switch may."""
+    data = {"config_entry_id": loaded_simulated.entry_id, "message": "Well done!"}
+    with pytest.raises(Unauthorized) as err:
+        await call(hass, "announce", data, guest)
+    assert err.value.entity_id == ANNOUNCEMENTS
+    await advance(hass, freezer, 5)
+    assert "Well done!" not in player.messages
+    policy = {"entities": {"all": {"read": True}, "entity_ids": {ANNOUNCEMENTS: True}}}
+    coach = Context(user_id=(await create_user(hass, "Coach", policy)).id)
+    await call(hass, "announce", data, coach)
+    await advance(hass, freezer, 5)
+    assert "Well done!" in player.messages
+
+
+def test_every_guarded_action_exists(hass: HomeAssistant) -> None:
+    """The permission map names only real actions and real entity keys of the treadmill."""
+    keys = {d.key for d in SWITCHES} | {d.key for d in NUMBERS} | {d.key for d in BUTTONS}
+    assert set(CONTROLLED_BY) <= set(ENTRY_ACTIONS)
+    assert set(CONTROLLED_BY.values()) <= keys
+    # What product.md leaves open to everyone: stop and pause (rule 7), and what moves nothing.
+    assert set(ENTRY_ACTIONS) - set(CONTROLLED_BY) == {"stop", "pause", "test_announcement"}
