@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.media_player import DATA_COMPONENT as MEDIA_PLAYER_COMPONENT
+from homeassistant.components.tts import PLATFORM_SCHEMA as TTS_PLATFORM_SCHEMA, Provider
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockModule,
+    MockPlatform,
     async_fire_time_changed,
+    mock_integration,
+    mock_platform,
 )
 
 from custom_components.treadreverse.const import DOMAIN
 from custom_components.treadreverse.cues import Phrase
 
-from .conftest import advance
+from .conftest import SIMULATED_DATA, advance
 from .speakers import RecordingPlayer, RecordingTTS, async_setup_satellite
 from .test_announcer import STATUS, TURN, setup_entry
 
@@ -40,6 +48,40 @@ class RaisingPlayer(RecordingPlayer):
         if self.error is not None:
             raise self.error
         await super().async_play_media(media_type, media_id, **kwargs)
+
+
+class LegacySpeech(Provider):
+    """A legacy TTS provider (a platform, not an entity), like many older integrations."""
+
+    name = "Legacy speech"
+
+    @property
+    def default_language(self) -> str:
+        """Return English."""
+        return "en"
+
+    @property
+    def supported_languages(self) -> list[str]:
+        """Return English."""
+        return ["en"]
+
+    def get_tts_audio(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> tuple[str | None, bytes | None]:
+        """Return silence."""
+        return "mp3", b"\xff\xfb\x90\x00" * 8
+
+
+class LegacyTTSPlatform(MockPlatform):
+    """The tts platform of the legacy provider."""
+
+    PLATFORM_SCHEMA = TTS_PLATFORM_SCHEMA
+
+    async def async_get_engine(
+        self, hass: HomeAssistant, config: Any, discovery_info: Any = None
+    ) -> Provider:
+        """Return the provider."""
+        return LegacySpeech()
 
 
 async def pass_time(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
@@ -239,3 +281,36 @@ async def test_announce_needs_a_speaker(hass: HomeAssistant) -> None:
     with pytest.raises(ServiceValidationError) as err:
         await announce(hass, entry, "Hello")
     assert err.value.translation_key == "announce_no_speakers"
+
+
+async def test_an_empty_tts_engine_with_a_legacy_default_fails_the_speaker(
+    hass: HomeAssistant, tmp_path: Path, issue_registry: ir.IssueRegistry
+) -> None:
+    """tts_engine left empty while the default engine is a legacy provider: tts.speak rejects it."""
+    mock_integration(hass, MockModule(domain="legacy_speech"))
+    mock_platform(hass, "legacy_speech.tts", LegacyTTSPlatform())
+    with patch("homeassistant.components.tts.DEFAULT_CACHE_DIR", str(tmp_path)):
+        assert await async_setup_component(hass, "tts", {"tts": [{"platform": "legacy_speech"}]})
+        await hass.async_block_till_done()
+    assert await async_setup_component(hass, "media_player", {})
+    player = RecordingPlayer("Living room")
+    await hass.data[MEDIA_PLAYER_COMPONENT]._platforms["media_player"].async_add_entities([player])
+    await hass.async_block_till_done()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Simulated treadmill",
+        data=SIMULATED_DATA,
+        options={"speakers": [LIVING]},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    announcer = entry.runtime_data.announcer
+    ticket = announcer.say(Phrase("Turn around now.", "en"), safety=True)
+    assert await ticket.accepted is None
+    assert not announcer.speakers_work()
+    issue = issue_registry.async_get_issue(DOMAIN, f"speaker_failed_{entry.entry_id}_{LIVING}")
+    assert issue is not None
+    # The worker is still there: the next phrase is tried (and refused) too.
+    ticket = announcer.say(Phrase("Turn around now.", "en"), safety=True)
+    assert await ticket.results == {LIVING: False}
