@@ -383,3 +383,64 @@ def test_a_write_with_the_link_down_is_not_written(before: str) -> None:
         machine.judged_everything()
     finally:
         machine.teardown()
+
+
+def _replay(steps: list[tuple[str, dict[str, Any]]]) -> None:
+    """Run the state machine's rules in order, judging after each (a pinned trail)."""
+    machine = InterlockMachine()
+    try:
+        for name, kwargs in steps:
+            getattr(machine, name)(**kwargs)
+            machine.judged_everything()
+    finally:
+        machine.teardown()
+
+
+_LOST_START = ("hostile", {"hostile": "lose", "name": "start"})
+_PERSON = Origin.PERSON
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        # A stopped belt coasting faster than the goal: its target may be reset to 0.
+        [
+            _LOST_START,
+            ("start", {"origin": _PERSON, "release": True, "speed": 2.0}),
+            ("console_speed", {"speed": 0.5}),
+            ("stop", {"origin": _PERSON}),
+            ("lower_target", {"origin": _PERSON, "speed": 1.0}),
+        ],
+        # A console start after a stop: the belt still slows to the console's 0.5.
+        [
+            _LOST_START,
+            ("start", {"origin": _PERSON, "release": True, "speed": 2.0}),
+            ("console_incline", {"incline": 1.0}),
+            ("console_speed", {"speed": 0.5}),
+            ("stop", {"origin": _PERSON}),
+            ("console_start", {}),
+            ("lower_target", {"origin": _PERSON, "speed": 1.0}),
+        ],
+        # A console pause and two link drops later: a coasting belt at rest.
+        [
+            _LOST_START,
+            ("start", {"origin": _PERSON, "release": True, "speed": 1.0}),
+            ("console_speed", {"speed": 0.5}),
+            ("stop", {"origin": _PERSON}),
+            ("console_start", {}),
+            ("console_pause", {}),
+            ("drop_link", {}),
+            ("reconnect", {}),
+            ("set_speed", {"origin": _PERSON, "speed": 1.0}),
+            ("drop_link", {}),
+            ("reconnect", {}),
+            ("lower_target", {"origin": _PERSON, "speed": 0.5}),
+        ],
+    ],
+    ids=["stopped_coasting", "console_start_after_stop", "console_pause_after_drops"],
+)
+def test_an_unknown_target_is_never_raised(steps: list[tuple[str, dict[str, Any]]]) -> None:
+    """Found by soak-properties 20000 (seed 20261203): a measured speed above the goal is no
+    proof that writing the goal lowers the stored target (the belt may be slowing to a
+    lower one, or a stop reset it): only the machine's minimum on a running belt is."""
+    _replay(steps)

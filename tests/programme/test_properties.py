@@ -518,6 +518,27 @@ DISTANCE_TURN_CUE_LATE = scenario(
     options=EngineOptions(turn_speed=1.0, turn_duration=1, max_backward_speed=2.0, cue_lead_time=1),
 )
 
+# Found by soak-properties 20000 (seed 20261203; interlock bug, since fixed): a person's
+# set_speed 1.0 while the completion's stop waits for its (lost) reply was judged against
+# the target from before the stop (1.0, "no raise"); the stop had reset it to 0 (rule 7).
+SET_SPEED_WHILE_A_STOP_IS_IN_FLIGHT = scenario(
+    [
+        {"direction": "forward", "distance": 5, "speed": 1.0, "ramp_to": {"speed": 3.0}},
+        {"direction": "forward", "distance": 5, "speed": 1.0},
+    ],
+    [(0.0, "lose_reply stop"), (23.0, "manual set_speed person 1.0")],
+    deceleration=0.05,
+    shutdown=True,
+    options=EngineOptions(
+        cue_lead_time=0,
+        turn_speed=1.0,
+        turn_duration=1,
+        max_backward_speed=2.0,
+        start_countdown=5,
+        summary_interval=0,
+    ),
+)
+
 _SHORT = EngineOptions(
     cue_lead_time=0,
     turn_mode=TurnMode.SLOW,
@@ -680,6 +701,7 @@ INCLINE_AFTER_A_LATE_START_LANDS_IN_THE_TURN = scenario(
 @example(data=FINDING_5)
 @example(data=TURN_TIMEOUT_THEN_RAISE_AT_REST)
 @example(data=DISTANCE_TURN_CUE_LATE)
+@example(data=SET_SPEED_WHILE_A_STOP_IS_IN_FLIGHT)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

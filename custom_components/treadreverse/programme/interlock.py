@@ -139,7 +139,10 @@ class Interlock:
         self.stops = 0  # counts every stop, ours or the console's: a start in preparation sees it
         self.control_taken_back = False
         self._running = False  # as far as confirmed commands and statuses tell
-        self._target: float | None = None  # the machine's stored target speed, when known
+        # Bounds of the machine's stored target speed (None: nothing known). Equal bounds
+        # are the exact target; a lost reply leaves it between the old and the new value.
+        self._low: float | None = None
+        self._high: float | None = None
         self._incline: float | None = None
         self._raised: dict[Verb, datetime] = {}
         self._released = False  # the countdown released a start
@@ -185,8 +188,21 @@ class Interlock:
 
     @property
     def stored_target(self) -> float | None:
-        """Return the machine's stored target speed, when known."""
-        return self._target
+        """Return the machine's stored target speed, when known exactly."""
+        return self._low if self._low is not None and self._low == self._high else None
+
+    @property
+    def _target_low(self) -> float | None:
+        """Return a speed the stored target is surely at or above, when one is known."""
+        if self._low is not None:
+            return self._low
+        rng = self._treadmill.capabilities.speed
+        # A running machine runs at a target within its range (a stop may reset it to 0).
+        return rng.minimum if self._running and rng else None
+
+    def _know_target(self, low: float | None, high: float | None) -> None:
+        """Set what is known of the stored target speed."""
+        self._low, self._high = low, high
 
     def set_direction(self, direction: Direction, *, about_backward: bool = False) -> None:
         """Tell the interlock which way the person faces (the engine owns direction)."""
@@ -204,15 +220,13 @@ class Interlock:
 
     def is_raise(self, verb: Verb, value: float) -> bool:
         """Return whether a target is above the current one (unknown counts as a raise)."""
-        current = self._target if verb is Verb.SET_SPEED else self._incline
-        if current is None:
-            if self.latched and not self._running:
-                return True  # a stopped belt still coasting says nothing of what it stores
-            # Not known (a new link): the measured value tells whether it is a raise.
-            data = self._treadmill.data
-            current = data.speed if verb is Verb.SET_SPEED else data.incline
-            if verb is Verb.SET_SPEED and current is not None and current <= AT_REST_KMH:
-                current = None  # a belt at rest says nothing about its stored target
+        if verb is Verb.SET_SPEED:
+            # An unknown stored speed (a lost reply, a stop that may have reset it) is not
+            # told by the measured one: the belt may be slowing to a lower target.
+            current = self._target_low
+        else:
+            # The deck's measured incline is where it is: a target below it lowers it.
+            current = self._incline if self._incline is not None else self._treadmill.data.incline
         return current is None or value > current + _EPS
 
     def lift_latch(self, origin: Origin) -> None:
@@ -237,8 +251,13 @@ class Interlock:
         its programme, and so the person's direction, before the stop is confirmed).
         """
         capped = self.capped if capped is None else capped
-        known_above = self._target is not None and self._target > self.cap + _EPS
+        known_above = self._low is not None and self._low > self.cap + _EPS
         self._note_stop()
+        # From the moment a stop is sent the stored target is unknown (machines reset or
+        # keep it) and the belt counts as stopping: a "lowering" set_speed judged against
+        # the old target while the stop's reply is awaited could raise a reset target.
+        self._running = False
+        self._know_target(None, self._high)  # a stop never raises it
         _LOGGER.debug("stop from %s", origin)
         self._stops_in_flight += 1
         self._no_stop_in_flight.clear()
@@ -249,7 +268,7 @@ class Interlock:
             if not self._stops_in_flight:
                 self._no_stop_in_flight.set()
         self._running = False
-        self._target = None  # some machines reset it on a stop, others keep it
+        self._know_target(None, self._high)  # some machines reset it on a stop, others keep it
         if capped and known_above and self._may_move() and not self.control_taken_back:
             # Rule 3: no restart (ours or the console's) may resume above the cap. Only
             # after the stop: stop wins, and lowering a target never moves a belt.
@@ -419,27 +438,33 @@ class Interlock:
         """Set the stored target at or below `goal`; never raise it, never against rule 7/10."""
         if self.control_taken_back:
             return  # rule 10: control is asked again only to stop or pause
-        if self._target is not None:
-            if self._target <= goal + _EPS:
-                return
-        elif not self.belt_moving or not self._measured_above(goal):
-            # Unknown target: only a running belt measured faster than the goal is
-            # provably lowered. At rest a write could raise it, and some machines start
-            # on a target speed: the belt is started only with its speed set first, and a
-            # console start is followed at once by the segment's speed (the engine).
+        if self._high is not None and self._high <= goal + _EPS:
             return
+        low = self._target_low
+        if low is None:
+            # Nothing known: a resting, paused or stopped belt may store anything down to
+            # 0 (a stop may reset it), and some machines start on a target speed.
+            return
+        # Only a write at or below what it surely is now is no raise (a belt measured
+        # faster than the goal may be slowing to a lower target).
+        goal = min(goal, low)
         if epoch is not None:
             self._check_epoch(Verb.SET_SPEED, epoch)
         await self._write_speed(goal)
 
     async def _write_speed(self, speed: float) -> None:
         """Write a target speed; when its reply fails, the stored one is no longer known."""
+        low, high = self._low, self._high
         try:
             await self._treadmill.set_speed(speed)
         except BaseException:
-            self._target = None  # it may or may not have landed (a lost reply)
+            # It may or may not have landed (a lost reply): either the old or the new one.
+            self._know_target(
+                None if low is None else min(low, speed),
+                None if high is None else max(high, speed),
+            )
             raise
-        self._target = speed
+        self._know_target(speed, speed)
 
     async def _write_incline(self, incline: float) -> None:
         """Write a target incline; when its reply fails, the stored one is no longer known."""
@@ -449,11 +474,6 @@ class Interlock:
             self._incline = None
             raise
         self._incline = incline
-
-    def _measured_above(self, goal: float) -> bool:
-        """Return whether the belt is measured faster than `goal` (so writing it lowers)."""
-        speed = self._treadmill.data.speed
-        return speed is not None and speed > goal + _EPS
 
     def _note_stop(self) -> None:
         """Latch, supersede everything waiting, withdraw a released start."""
@@ -478,11 +498,11 @@ class Interlock:
             # A stop on the console (or the key) latches like ours (finding 4).
             self._note_stop()
             self._running = False
-            self._target = None
+            self._know_target(None, self._high)
         elif kind is MachineEventType.TARGET_SPEED_CHANGED:
             if event.value is not None and self.is_raise(Verb.SET_SPEED, event.value):
                 self._raised[Verb.SET_SPEED] = self._clock.now()
-            self._target = event.value
+            self._know_target(event.value, event.value)
         elif kind is MachineEventType.TARGET_INCLINE_CHANGED:
             if event.value is not None and self.is_raise(Verb.SET_INCLINE, event.value):
                 self._raised[Verb.SET_INCLINE] = self._clock.now()
