@@ -440,7 +440,9 @@ _PERSON = Origin.PERSON
     ids=["stopped_coasting", "console_start_after_stop", "console_pause_after_drops"],
 )
 def test_an_unknown_target_is_never_raised(steps: list[tuple[str, dict[str, Any]]]) -> None:
-    """Found by soak-properties 20000 (seed 20261203): a measured speed above the goal is no
-    proof that writing the goal lowers the stored target (the belt may be slowing to a
-    lower one, or a stop reset it): only the machine's minimum on a running belt is."""
+    """Found by soak-properties 20000 (seed 20261203): an unknown target is never raised.
+
+    A measured speed above the goal is no proof that writing the goal lowers the stored
+    target (the belt may be slowing to a lower one, or a stop reset it to 0).
+    """
     _replay(steps)
