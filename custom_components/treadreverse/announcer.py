@@ -363,7 +363,10 @@ class Announcer:
             # Never during a turn's lead-in or a turn: said when the turn is over.
             self._held.append(phrase)
             return
-        self.say(phrase, safety=False)
+        self._in_turn = False  # no programme runs: nothing is held any more
+        held, self._held = self._held, []
+        for earlier in [*held, phrase]:
+            self.say(earlier, safety=False)
 
     def _notify(self, phrase: Phrase) -> None:
         """Send a silent copy to the notify targets, in the background."""

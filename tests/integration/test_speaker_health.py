@@ -314,3 +314,46 @@ async def test_an_empty_tts_engine_with_a_legacy_default_fails_the_speaker(
     # The worker is still there: the next phrase is tried (and refused) too.
     ticket = announcer.say(Phrase("Turn around now.", "en"), safety=True)
     assert await ticket.results == {LIVING: False}
+
+
+class GatedPlayer(RecordingPlayer):
+    """A media player that holds its first announcement until the test opens the gate."""
+
+    def __init__(self, name: str) -> None:
+        """Start with the gate closed."""
+        super().__init__(name)
+        self.gate = asyncio.Event()
+
+    async def async_play_media(self, media_type: str, media_id: str, **kwargs: Any) -> None:
+        """Wait for the gate, then record."""
+        await self.gate.wait()
+        await super().async_play_media(media_type, media_id, **kwargs)
+
+
+@pytest.mark.parametrize("action", ["test_announcement", "announce"])
+async def test_announcements_queue_behind_turn_and_safety_cues(
+    hass: HomeAssistant, speakers: tuple[RecordingTTS, list[RecordingPlayer]], action: str
+) -> None:
+    """test_announcement and announce are coaching talk: a turn cue queued later goes first."""
+    hall = GatedPlayer("Hall")
+    await hass.data[MEDIA_PLAYER_COMPONENT]._platforms["media_player"].async_add_entities([hall])
+    entry = await setup_entry(hass, speakers=["media_player.hall"])
+    announcer = entry.runtime_data.announcer
+    busy = announcer.say(Phrase("Keep going.", "en"), safety=False)  # the speaker is busy
+    await asyncio.sleep(0)
+    calling = asyncio.get_running_loop().create_task(
+        hass.services.async_call(
+            DOMAIN, action, {"config_entry_id": entry.entry_id, "message": "Hello"}, blocking=True
+        )
+    )
+    for _ in range(10):
+        await asyncio.sleep(0)
+    turn = announcer.say(Phrase("Turn around now.", "en"), safety=True)
+    hall.gate.set()
+    await busy.results
+    await turn.results
+    await calling
+    for _ in range(10):
+        await asyncio.sleep(0)
+    await hass.async_block_till_done()
+    assert hall.messages == ["Keep going.", "Turn around now.", "Hello"]
