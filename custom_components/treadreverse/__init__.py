@@ -12,6 +12,7 @@ from homeassistant.helpers.typing import ConfigType
 from .announcer import async_create_announcer
 from .const import CONFIG_MINOR_VERSION, CONFIG_VERSION, DOMAIN
 from .coordinator import TreadmillCoordinator, TreadReverseConfigEntry, TreadReverseData
+from .device import async_watch_device_information
 from .services import async_setup_services
 from .storage import PROGRAMMES_KEY, ProgrammeLibrary, TreadmillStore
 from .treadmills import async_create_treadmill
@@ -63,6 +64,8 @@ async def _async_start_runtime(
     announcer = await async_create_announcer(hass, entry, coordinator)
     entry.runtime_data = TreadReverseData(coordinator=coordinator, announcer=announcer)
     await coordinator.async_start()
+    # The machine's own manufacturer, model, serial and firmware, at every connection.
+    async_watch_device_information(hass, entry, coordinator.treadmill)
 
     async def _async_on_stop() -> None:
         # Home Assistant stops without unloading entries: leave safely anyway (rule 11).

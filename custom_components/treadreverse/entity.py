@@ -13,7 +13,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .coordinator import TreadmillCoordinator
-from .device import async_watch_device_information, current_information, device_info
+from .device import current_information, device_info
 
 # Entities Assist also knows by their own name, without the treadmill's in front: "turn on
 # backward intervals" (product.md). Home Assistant's default agent matches only the full
@@ -74,11 +74,8 @@ class TreadReverseEntity(CoordinatorEntity[TreadmillCoordinator]):
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Remember what was written first; keep the device's information up to date."""
+        """Remember what was written first; give the switch its Assist alias."""
         await super().async_added_to_hass()
-        async_watch_device_information(
-            self.hass, self.coordinator.config_entry, self.coordinator.treadmill
-        )
         self._async_add_assist_alias()
 
     @callback
