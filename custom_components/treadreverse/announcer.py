@@ -245,6 +245,7 @@ class Announcer:
         self.programme_active: Callable[[], bool] = lambda: False
         self._in_turn = False
         self._held: list[Phrase] = []
+        self._accept_listeners: list[Callable[[EngineEvent, str | None], None]] = []
 
     def start(self, create_task: Any) -> None:
         """Start one worker per speaker as background tasks of the entry."""
@@ -330,9 +331,23 @@ class Announcer:
         if phrase is None:
             return None
         ticket = self.say(phrase, safety=safety)
+        if self._accept_listeners:
+            ticket.accepted.add_done_callback(lambda done: self._tell_accepted(event, done))
         if event.type in NOTIFY_CUES:
             self._notify(phrase)
         return ticket
+
+    def add_accept_listener(
+        self, listener: Callable[[EngineEvent, str | None], None]
+    ) -> Callable[[], None]:
+        """Call back once an event's phrase was taken: by which speaker, or None by none."""
+        self._accept_listeners.append(listener)
+        return lambda: self._accept_listeners.remove(listener)
+
+    def _tell_accepted(self, event: EngineEvent, done: asyncio.Future[str | None]) -> None:
+        """Tell the listeners who took the phrase of an event."""
+        for listener in list(self._accept_listeners):
+            listener(event, done.result())
 
     def _follow_turns(self, event: EngineEvent) -> None:
         """Know when a turn's lead-in or a turn runs; say what was held once it is over."""

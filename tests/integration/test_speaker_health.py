@@ -357,3 +357,31 @@ async def test_announcements_queue_behind_turn_and_safety_cues(
         await asyncio.sleep(0)
     await hass.async_block_till_done()
     assert hall.messages == ["Keep going.", "Turn around now.", "Hello"]
+
+
+async def test_accept_listeners_hear_who_took_a_turn_cue(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, player: RecordingPlayer
+) -> None:
+    """The lead-in cue of a turn is reported as taken by the speaker that said it."""
+    entry = await setup_entry(hass, speakers=[LIVING])
+    announcer = entry.runtime_data.announcer
+    taken: list[tuple[str, str | None]] = []
+    remove = announcer.add_accept_listener(lambda e, who: taken.append((str(e.type), who)))
+    await start_turn_programme(hass, entry)
+    assert await run_until_settled(hass, freezer) == "completed"
+    assert ("turn_around_soon", LIVING) in taken
+    assert ("turn_now", LIVING) in taken
+    remove()
+    heard_before = len(taken)
+    unheard: list[tuple[str, str | None]] = []
+    announcer.add_accept_listener(lambda e, who: unheard.append((str(e.type), who)))
+    player._attr_available = False
+    player.async_write_ha_state()
+    await start_turn_programme(hass, entry)
+    await advance(hass, freezer, 3)
+    # Nobody can hear: the programme's first words were taken by no speaker.
+    assert ("programme_started", None) in unheard
+    assert len(taken) == heard_before  # a removed listener hears nothing
+    await hass.services.async_call(
+        DOMAIN, "stop", {"config_entry_id": entry.entry_id}, blocking=True
+    )
