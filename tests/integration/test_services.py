@@ -443,3 +443,24 @@ async def test_an_automation_resume_waits_for_the_person(
     await call(hass, "resume", entry_id)  # the person at the dashboard
     assert hass.states.get(STATUS).state == "countdown"
     await call(hass, "stop", entry_id)
+
+
+async def test_a_speed_outside_the_machine_is_refused_by_its_kind(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
+) -> None:
+    """The engine's range check names the value and the machine's range, translated."""
+    entry_id = {"config_entry_id": loaded_simulated.entry_id}
+    definition = {"name": "Fwd", "segments": [{"direction": "forward", "duration": 60, "speed": 2}]}
+    await call(
+        hass, "start_programme", {**entry_id, "definition": definition, "wait_for_person": False}
+    )
+    await advance(hass, freezer, 14)
+    with pytest.raises(ServiceValidationError) as refused:
+        await call(hass, "set_speed", {**entry_id, "speed": 30.0})
+    assert refused.value.translation_key == "programme_outside_machine_speed"
+    assert refused.value.translation_placeholders == {
+        "path": "speed",
+        "value": "30.0",
+        "min": "0.5",
+        "max": "12.0",
+    }

@@ -39,7 +39,7 @@ from .compiler import (
 from .events import CueType, Direction, EngineEvent, EventType, ProgrammeStatus
 from .interlock import AT_REST_KMH, Interlock, InterlockError, Origin, Verb
 from .options import EngineOptions, TurnMode
-from .schema import Programme, ProgrammeError, fmt
+from .schema import ErrorKind, Programme, ProgrammeError, fmt
 from .session import SegmentActual, SessionOutcome, SessionRecord
 
 _LOGGER = logging.getLogger(__name__)
@@ -1624,12 +1624,17 @@ class Engine:
     def _check_manual(self, name: str, value: float, rng: Range | None) -> None:
         """Refuse manual changes the machine cannot take."""
         if not self.can_control:
-            raise ProgrammeError(name, "this treadmill does not take commands", "not_controllable")
+            raise ProgrammeError(
+                name, "this treadmill does not take commands", ErrorKind.NOT_CONTROLLABLE
+            )
         if rng is not None and not rng.minimum - 1e-6 <= value <= rng.maximum + 1e-6:
             unit = "km/h" if name == "speed" else "%"
             raise ProgrammeError(
                 name,
                 f"{fmt(value)} {unit} is outside this treadmill's {name} range of "
                 f"{fmt(rng.minimum)}-{fmt(rng.maximum)} {unit}",
-                f"outside_machine_{name}",
+                ErrorKind.OUTSIDE_MACHINE_SPEED
+                if name == "speed"
+                else ErrorKind.OUTSIDE_MACHINE_INCLINE,
+                {"value": fmt(value), "min": fmt(rng.minimum), "max": fmt(rng.maximum)},
             )
