@@ -12,7 +12,7 @@ from typing import Any
 
 from homeassistant.components import tts
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback, valid_entity_id
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
@@ -427,6 +427,21 @@ class Announcer:
             return
         if engine is None:
             raise HomeAssistantError("no text-to-speech engine")
+        if not valid_entity_id(engine):
+            # A legacy provider (the default engine when tts_engine is empty): tts.speak
+            # takes entities only, so its audio is played the way tts.speak plays it.
+            await self.hass.services.async_call(
+                "media_player",
+                "play_media",
+                {
+                    "entity_id": speaker.entity_id,
+                    "media_content_id": self._media_id(engine, phrase),
+                    "media_content_type": "music",
+                    "announce": True,
+                },
+                blocking=True,
+            )
+            return
         await self.hass.services.async_call(
             "tts",
             "speak",
