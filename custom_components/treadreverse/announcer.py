@@ -588,14 +588,15 @@ async def async_create_announcer(
     return announcer
 
 
-ISSUE_KEYS = ("missing_entity", "speaker_failed", "control_refused")
+SPEAKER_ISSUE_KEYS = ("missing_entity", "speaker_failed")  # + "_<entry id>_<entity id>"
+ENTRY_ISSUE_KEYS = ("control_refused",)  # + "_<entry id>"
 
 
 @callback
 def async_delete_issues(hass: HomeAssistant, entry_id: str, *, speakers_only: bool = False) -> None:
     """Delete the repair issues of one entry (all of them when the entry is removed)."""
-    keys = ISSUE_KEYS[:2] if speakers_only else ISSUE_KEYS
-    prefixes = tuple(f"{key}_{entry_id}" for key in keys)
+    prefixes = tuple(f"{key}_{entry_id}_" for key in SPEAKER_ISSUE_KEYS)
+    exact = set() if speakers_only else {f"{key}_{entry_id}" for key in ENTRY_ISSUE_KEYS}
     for domain, issue_id in list(ir.async_get(hass).issues):
-        if domain == DOMAIN and issue_id.startswith(prefixes):
+        if domain == DOMAIN and (issue_id.startswith(prefixes) or issue_id in exact):
             ir.async_delete_issue(hass, DOMAIN, issue_id)

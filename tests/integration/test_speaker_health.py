@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_platform,
 )
 
+from custom_components.treadreverse.announcer import async_delete_issues
 from custom_components.treadreverse.const import DOMAIN
 from custom_components.treadreverse.cues import Phrase
 
@@ -389,4 +390,30 @@ async def test_accept_listeners_hear_who_took_a_turn_cue(
     assert len(taken) == heard_before  # a removed listener hears nothing
     await hass.services.async_call(
         DOMAIN, "stop", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+
+
+async def test_removing_the_entry_can_delete_every_issue_of_ours(
+    hass: HomeAssistant, player: RecordingPlayer, issue_registry: ir.IssueRegistry
+) -> None:
+    """async_delete_issues (for async_remove_entry) deletes this entry's issues, no other's."""
+    entry = await setup_entry(hass, speakers=["media_player.gone"])
+    other = await setup_entry(hass, speakers=["media_player.gone"])
+    for owner in (entry, other):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"control_refused_{owner.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="control_refused",
+            translation_placeholders={"name": "Simulated treadmill", "reason": "x"},
+        )
+    async_delete_issues(hass, entry.entry_id)
+    ours = sorted(issue_id for domain, issue_id in issue_registry.issues if domain == DOMAIN)
+    assert ours == sorted(
+        [
+            f"control_refused_{other.entry_id}",
+            f"missing_entity_{other.entry_id}_media_player.gone",
+        ]
     )
