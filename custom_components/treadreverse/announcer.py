@@ -356,7 +356,7 @@ class Announcer:
         elif event.type in TURN_OVER:
             self._in_turn = False
             held, self._held = self._held, []
-            for phrase in held:
+            for phrase in [] if self.muted else held:  # muted meanwhile: not said
                 self.say(phrase, safety=False)
 
     def say(self, phrase: Phrase, *, safety: bool) -> Ticket:

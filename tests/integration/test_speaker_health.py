@@ -417,3 +417,22 @@ async def test_removing_the_entry_can_delete_every_issue_of_ours(
             f"missing_entity_{other.entry_id}_media_player.gone",
         ]
     )
+
+
+async def test_an_announcement_held_by_a_turn_is_dropped_when_muted_meanwhile(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, player: RecordingPlayer
+) -> None:
+    """Muting coaching during the turn also mutes what the turn held back."""
+    entry = await setup_entry(hass, speakers=[LIVING])
+    await start_turn_programme(hass, entry)
+    for _ in range(60):
+        await advance(hass, freezer, 1)
+        if any("5 seconds" in m for m in player.messages):
+            break
+    await announce(hass, entry, "During the turn.")
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": ANNOUNCEMENTS}, blocking=True
+    )
+    assert await run_until_settled(hass, freezer) == "completed"
+    assert any("Turn around now" in m for m in player.messages)
+    assert "During the turn." not in player.messages
