@@ -539,6 +539,28 @@ SET_SPEED_WHILE_A_STOP_IS_IN_FLIGHT = scenario(
     ),
 )
 
+# Found by soak-properties 20000 (seed 20261203; interlock bug, since fixed): an
+# automation's set_incline, asked just before a person's pause and waiting behind a slow
+# set_speed reply, was written after the pause was asked (rule 6).
+INCLINE_QUEUED_BEFORE_A_PAUSE = scenario(
+    [
+        {"direction": d, "distance": 5, "speed": 1.0}
+        for d in ("forward", "backward", "forward", "backward")
+    ],
+    [(0.0, "console_start"), (0.0, "manual set_incline automation 0.0"), (0.0, "pause")],
+    speaker=False,
+    reply_latency=0.3,
+    shutdown=True,
+    options=EngineOptions(
+        cue_lead_time=0,
+        turn_speed=1.0,
+        turn_duration=1,
+        max_backward_speed=2.0,
+        start_countdown=5,
+        summary_interval=0,
+    ),
+)
+
 _SHORT = EngineOptions(
     cue_lead_time=0,
     turn_mode=TurnMode.SLOW,
@@ -702,6 +724,7 @@ INCLINE_AFTER_A_LATE_START_LANDS_IN_THE_TURN = scenario(
 @example(data=TURN_TIMEOUT_THEN_RAISE_AT_REST)
 @example(data=DISTANCE_TURN_CUE_LATE)
 @example(data=SET_SPEED_WHILE_A_STOP_IS_IN_FLIGHT)
+@example(data=INCLINE_QUEUED_BEFORE_A_PAUSE)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

@@ -148,6 +148,9 @@ class Interlock:
         self._released = False  # the countdown released a start
         self._lock = asyncio.Lock()
         self._epoch = 0  # bumped by every stop: commands waiting here are superseded
+        # Bumped by every stop and pause: a start or a target change asked before one of
+        # them and still waiting for its turn is superseded (nothing after a pause, rule 6).
+        self._halts = 0
         self._stops_in_flight = 0
         self._no_stop_in_flight = asyncio.Event()  # a release waits for a stop's reply
         self._no_stop_in_flight.set()
@@ -280,6 +283,7 @@ class Interlock:
     async def pause(self, origin: Origin, *, lower_to: float | None = None) -> None:
         """Pause; lower the stored target first while it matters (rules 3 and 11)."""
         self._check_allowed(Verb.PAUSE, origin)
+        self._halts += 1
         async with self._turn() as epoch:
             goal = lower_to
             if self.capped:
@@ -310,10 +314,11 @@ class Interlock:
         if wait > 0:
             raise InterlockError(Verb.START, Refusal.RAISE_TOO_SOON, wait_s=round(wait + 0.05, 1))
         self._released = False
+        halts = self._halts
         async with self._turn() as epoch:
-            self._check_epoch(Verb.SET_SPEED, epoch)
+            self._check_epoch(Verb.SET_SPEED, epoch, halts)
             await self._write_speed(speed)
-            self._check_epoch(Verb.START, epoch)
+            self._check_epoch(Verb.START, epoch, halts)
             self._raised[Verb.SET_SPEED] = self._clock.now()
             self._running = True  # a start whose reply is lost may have started all the same
             await self._treadmill.start()
@@ -321,12 +326,13 @@ class Interlock:
     async def set_speed(self, origin: Origin, speed: float) -> None:
         """Set the target speed: refused above the cap, too soon, at rest, or latched."""
         self._check_target(Verb.SET_SPEED, origin, speed, self.is_raise(Verb.SET_SPEED, speed))
+        halts = self._halts
         async with self._turn() as epoch:
             # Decided again after waiting for our turn: a stop, a pause or another
             # command may have come; the raise is judged (and recorded) as it is now.
             raising = self.is_raise(Verb.SET_SPEED, speed)
             self._check_target(Verb.SET_SPEED, origin, speed, raising)
-            self._check_epoch(Verb.SET_SPEED, epoch)
+            self._check_epoch(Verb.SET_SPEED, epoch, halts)
             if raising:
                 self._raised[Verb.SET_SPEED] = self._clock.now()  # on the wire from now
             await self._write_speed(speed)
@@ -336,10 +342,11 @@ class Interlock:
         self._check_target(
             Verb.SET_INCLINE, origin, incline, self.is_raise(Verb.SET_INCLINE, incline)
         )
+        halts = self._halts
         async with self._turn() as epoch:
             raising = self.is_raise(Verb.SET_INCLINE, incline)
             self._check_target(Verb.SET_INCLINE, origin, incline, raising)
-            self._check_epoch(Verb.SET_INCLINE, epoch)
+            self._check_epoch(Verb.SET_INCLINE, epoch, halts)
             if raising:
                 self._raised[Verb.SET_INCLINE] = self._clock.now()
             await self._write_incline(incline)
@@ -418,9 +425,9 @@ class Interlock:
         if wait > 0:
             raise InterlockError(verb, Refusal.RAISE_TOO_SOON, wait_s=round(wait + 0.05, 1))
 
-    def _check_epoch(self, verb: Verb, epoch: int) -> None:
-        """Refuse a command a stop came after: it must never reach the belt."""
-        if epoch != self._epoch:
+    def _check_epoch(self, verb: Verb, epoch: int, halts: int | None = None) -> None:
+        """Refuse a command a stop (or, given `halts`, a pause) came after."""
+        if epoch != self._epoch or (halts is not None and halts != self._halts):
             raise CommandError(verb.value, CommandFailure.SUPERSEDED)
 
     @asynccontextmanager
@@ -480,6 +487,7 @@ class Interlock:
         self.latched = True
         self.stops += 1
         self._epoch += 1
+        self._halts += 1
         self._released = False
 
     # ----- what the machine says ---------------------------------------------------------
