@@ -582,6 +582,14 @@ async def async_create_announcer(
     announcer.programme_active = lambda: coordinator.engine.active
     coordinator.label_fn = lambda key: book.say(interval_label({"label_key": key}))
     entry.async_on_unload(coordinator.engine.add_listener(announcer.on_event))
+
+    @callback
+    def accepted(event: EngineEvent, speaker: str | None) -> None:
+        # Rule 2: a turn begins only once a working speaker accepted its cue.
+        if speaker is not None:
+            coordinator.engine.cue_accepted(event)
+
+    entry.async_on_unload(announcer.add_accept_listener(accepted))
     announcer.start(lambda coro, name: entry.async_create_background_task(hass, coro, name))
     # Issues about this entry's speakers go with it; a reload raises them again if still true.
     entry.async_on_unload(lambda: async_delete_issues(hass, entry.entry_id, speakers_only=True))

@@ -128,7 +128,11 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         # Options only change through a reload, so the engine's are computed once.
         self.engine_options = engine_options(self.options, self.kind)
         self.engine = Engine(
-            treadmill, self.clock, self.engine_options, speaker_check=self._speakers_work
+            treadmill,
+            self.clock,
+            self.engine_options,
+            speaker_check=self._speakers_work,
+            cue_receipts=True,  # the announcer reports which turn cues a speaker accepted
         )
         self.speaker_check: Callable[[], bool] = lambda: True
         # Names an interval in the coaching language; the announcer replaces it.

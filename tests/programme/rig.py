@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from custom_components.treadreverse.programme.engine import Engine
@@ -37,8 +37,14 @@ class RigBase:
         self.start = clock.now()
         self.tm = tm
         self.speaker = True
+        # How long a speaker takes to accept a turn cue (rule 2); None: never.
+        self.receipt_delay: float | None = 0.0
         self.engine = Engine(
-            tm, clock, options or EngineOptions(), speaker_check=lambda: self.speaker
+            tm,
+            clock,
+            options or EngineOptions(),
+            speaker_check=lambda: self.speaker,
+            cue_receipts=True,
         )
         self.events: list[EngineEvent] = []
         self.sessions: list[SessionRecord] = []
@@ -50,6 +56,20 @@ class RigBase:
         self.tm.physics()
         self.events.append(event)
         self.tm.trace.append(("event", (event, self.tm.speed)))
+        if event.type is EventType.TURN_AROUND_SOON:
+            self._accept_later(event)
+
+    def _accept_later(self, event: EngineEvent) -> None:
+        """Let the speaker accept a turn cue after `receipt_delay` (or never)."""
+        delay = self.receipt_delay
+        if delay is None or not self.speaker:
+            return
+        if delay <= 0:
+            self.engine.cue_accepted(event)
+            return
+        self.clock.call_at(
+            event.at + timedelta(seconds=delay), lambda: self.engine.cue_accepted(event)
+        )
 
     def t(self, moment: datetime | None = None) -> float:
         """Return seconds since the rig started."""

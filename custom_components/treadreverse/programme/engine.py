@@ -50,6 +50,7 @@ TURN_SPEED_TOLERANCE = 0.01  # km/h: the FTMS speed resolution
 _TICKS = (3, 2, 1)
 _MAX_DISTANCE_JUMP_M = 100.0  # a bigger jump is a machine counter reset, not walking
 DISTANCE_STALL_S = 10.0  # rule 8: a distance counter still for this long is not trusted
+CUE_RECEIPT_WAIT_S = 10.0  # rule 2: a turn waits this long for its cue to be accepted
 
 _ACTIVE = frozenset(
     {
@@ -143,6 +144,10 @@ class _Run:
     lead_said_at: datetime | None = None
     end_held_until: datetime | None = None  # a measured segment waits for its turn cue
     start_carried_speed: bool = False  # our start set the speed: no need to resend it
+    turn_cue: EngineEvent | None = None  # the turn cue said for the coming turn
+    turn_cue_heard: bool = False  # a working speaker accepted it (rule 2)
+    receipt_wait_since: datetime | None = None  # the turn waits for the cue's receipt
+    receipt_missed: bool = False  # it never came: this turn falls back to pause-and-wait
 
     @property
     def phase(self) -> Phase:
@@ -165,12 +170,19 @@ class Engine:
         options: EngineOptions,
         *,
         speaker_check: Callable[[], bool] = lambda: True,
+        cue_receipts: bool = False,
     ) -> None:
-        """Wire the engine to a treadmill, through the interlock, and a clock."""
+        """Wire the engine to a treadmill, through the interlock, and a clock.
+
+        With `cue_receipts`, a turn begins only once `cue_accepted` was called for its
+        turn cue (the speakers accepted it, rule 2); without, saying it is enough (no
+        speakers to ask: the HA-free rigs).
+        """
         self._treadmill = treadmill
         self._clock = clock
         self._options = options
         self._speaker_check = speaker_check
+        self._cue_receipts = cue_receipts
         self.status = ProgrammeStatus.IDLE
         self.direction = Direction.STOPPED
         self.advisory = False
@@ -429,6 +441,16 @@ class Engine:
         if self._run is not None:
             self._run.target_incline = value
 
+    def cue_accepted(self, event: EngineEvent) -> None:
+        """Note that a working speaker accepted `event`; a turn waiting for it begins."""
+        run = self._run
+        if run is None or event is not run.turn_cue or run.turn_cue_heard or run.receipt_missed:
+            return
+        run.turn_cue_heard = True
+        if run.receipt_wait_since is not None:
+            run.receipt_wait_since = None
+            self._end_segment(skipped=False, at=self._clock.now())
+
     def snapshot(self) -> EngineSnapshot:
         """Return what the entities show now."""
         run = self._run
@@ -488,14 +510,21 @@ class Engine:
         if self._held is not None and kind in _HELD_CUES:
             self._held.append((kind, data))
             return
+        self._tell(self._event(kind, data))
+
+    def _event(self, kind: EventType | CueType, data: dict[str, Any]) -> EngineEvent:
+        """Return an event of now; public events carry the interval's data."""
         if isinstance(kind, EventType):
             data = {**self._interval_data(), **data}
-        event = EngineEvent(kind, self._clock.now(), data)
+        return EngineEvent(kind, self._clock.now(), data)
+
+    def _tell(self, event: EngineEvent) -> None:
+        """Hand an event to every listener."""
         for listener in list(self._listeners):
             try:
                 listener(event)
             except Exception:  # a broken listener must never stop the belt logic
-                _LOGGER.exception("Engine listener failed on %s", kind)
+                _LOGGER.exception("Engine listener failed on %s", event.type)
 
     def _interval_data(self) -> dict[str, Any]:
         """Return the interval data every public event carries."""
@@ -738,6 +767,10 @@ class Engine:
         if left < lead - 1e-6:
             run.phase_start += timedelta(seconds=lead - left)
             run.lead_said = False  # said again, a full lead time ahead (rule 2)
+        elif run.lead_said:
+            # Said before the pause (the person may have stepped off since): said again,
+            # and heard again, before this turn (rule 2).
+            run.lead_said = False
 
     def _align_incline(self, at: datetime) -> None:
         """Start a segment at its own incline, even after a skip cut the last one short."""
@@ -834,7 +867,14 @@ class Engine:
         left = max((end - self._clock.now()).total_seconds(), 0.0)
         for step in run.phase.lead_cues:
             if step.cue is EventType.TURN_AROUND_SOON:
-                self._emit(EventType.TURN_AROUND_SOON, seconds=round(left, 1), **step.data)
+                # A fresh cue needs its own receipt (a resume says it again); noted
+                # before the listeners hear it, as a speaker may accept it at once.
+                cue = self._event(
+                    EventType.TURN_AROUND_SOON, {"seconds": round(left, 1), **step.data}
+                )
+                run.turn_cue, run.turn_cue_heard = cue, not self._cue_receipts
+                run.receipt_wait_since = None
+                self._tell(cue)
             elif step.cue is not None:
                 self._emit(step.cue, **step.data)
 
@@ -851,8 +891,38 @@ class Engine:
             self._schedule_end(held)
             return
         self._say_lead_cues(at)
+        if self._wait_for_receipt(skipped=skipped):
+            return
         self._record_segment(skipped=skipped)
         self._next_phase(at)
+
+    def _wait_for_receipt(self, *, skipped: bool) -> bool:
+        """Hold the segment's end until a speaker accepted the turn cue (rule 2).
+
+        Up to CUE_RECEIPT_WAIT_S past the planned turn; then the turn goes on as
+        pause-and-wait. Return whether the end is held.
+        """
+        run = self._run
+        assert run is not None
+        if run.turn_cue is None or run.turn_cue_heard or run.receipt_missed or self.advisory:
+            return False
+        if not self._speaker_check():
+            return False  # no speaker works: _begin_turn pauses and waits anyway
+        now = self._clock.now()
+        if run.receipt_wait_since is None:
+            run.receipt_wait_since = now
+            _LOGGER.info("The turn waits for its cue to be accepted by a speaker")
+        give_up = run.receipt_wait_since + timedelta(seconds=CUE_RECEIPT_WAIT_S)
+        if now >= give_up:
+            run.receipt_missed, run.receipt_wait_since = True, None
+            _LOGGER.warning("No speaker accepted the turn cue: pausing at the turn instead")
+            return False
+
+        def missed() -> None:
+            self._end_segment(skipped=skipped, at=give_up)
+
+        self._at(give_up, missed)
+        return True
 
     def _turn_held_until(self) -> datetime | None:
         """Return when the segment may end at the earliest, if its turn cue needs longer."""
@@ -895,7 +965,8 @@ class Engine:
         self._set_status(ProgrammeStatus.TURNING)
         self._set_direction(Direction.TURNING)
         self._hold_incline()
-        if not resumed and not self._speaker_check():
+        if not resumed and (not self._speaker_check() or run.receipt_missed):
+            run.receipt_missed = False
             self._wait_at_turn()
             return
         if not resumed or self._belt_may_move():
