@@ -713,6 +713,27 @@ MUTANTS: list[Mutant] = [
         ],
         why="an automation turning backward_intervals on starts the countdown with nobody at the belt",
     ),
+    Mutant(
+        id="M21-turn-begins-before-its-cue-was-accepted",
+        rule="2",
+        file="custom_components/treadreverse/programme/engine.py",
+        find="        if self._wait_for_receipt(skipped=skipped):\n            return\n",
+        replace="        self._wait_for_receipt(skipped=skipped)  # mutant: its answer ignored\n",
+        tests=[
+            "tests/programme/test_receipts.py",
+            "tests/programme/test_properties.py::test_safety_rules_hold",
+        ],
+        why="a Cast speaker still buffering: the belt slows and the person turns on an unheard cue",
+    ),
+    Mutant(
+        id="M22-pause-does-not-supersede-waiting-commands",
+        rule="6",
+        file="custom_components/treadreverse/programme/interlock.py",
+        find="        self._check_allowed(Verb.PAUSE, origin)\n        self._halts += 1\n",
+        replace="        self._check_allowed(Verb.PAUSE, origin)\n",
+        tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
+        why="an automation's incline change asked before a person's pause reaches the paused belt",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

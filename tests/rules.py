@@ -84,6 +84,9 @@ class RuleTrace:
     last_backward: bool = False  # ... and its last
     start: datetime | None = None
     shutdown_reason: str = "unload"
+    # Whether the trace marks "cue_accepted" when a speaker accepted a turn cue (rule 2:
+    # a turn begins only once its cue was accepted, or falls back to pause-and-wait).
+    receipts: bool = False
 
     # ----- views -------------------------------------------------------------------------
 
@@ -198,9 +201,18 @@ def check_turns(trace: RuleTrace) -> None:
     interval_dir: str | None = None
     last_changed_to: str | None = None
     incline_at_begin: float | None = None
+    accepted = False
     for entry in trace.entries:
         if entry.kind == "mark" and entry.name in ("console_start", "console_speed"):
             person_drove = True
+        if entry.kind == "mark" and entry.name == "cue_accepted" and said is not None:
+            accepted = True
+        if (
+            entry.kind == "event"
+            and entry.value.type is EventType.PROGRAMME_PAUSED
+            and entry.value.data.get("reason") == "wait_at_turn"
+        ):
+            accepted = True  # the pause-and-wait fallback: the person resumes the turn
         if entry.kind == "cmd" and turn_begun is not None and entry.name == "set_incline":
             before = entry.belt.incline if entry.belt else None
             if before is not None and entry.value > before + EPS:
@@ -215,12 +227,15 @@ def check_turns(trace: RuleTrace) -> None:
             if turn_begun is not None:
                 raise _fail(trace, "rule 2", entry.at, "turn cue said during the turn")
             said = entry.at
+            accepted = False  # a fresh cue needs its own receipt
         elif kind in (CueType.SLOW_DOWN, CueType.WAIT_AT_TURN) and turn_begun is None:
             if said is None:
                 raise _fail(trace, "rule 2", entry.at, "turn without a turn-around-soon cue")
             ahead = (entry.at - said).total_seconds()
             if ahead < lead - EPS:
                 raise _fail(trace, "rule 2", entry.at, f"turn cue only {ahead:.2f} s ahead")
+            if kind is CueType.SLOW_DOWN and trace.receipts and not advisory and not accepted:
+                raise _fail(trace, "rule 2", entry.at, "turn began before its cue was accepted")
             turn_begun = entry.at
             turn_now = None
             person_drove = False

@@ -65,11 +65,15 @@ class RigBase:
         if delay is None or not self.speaker:
             return
         if delay <= 0:
-            self.engine.cue_accepted(event)
+            self._accepted(event)
             return
-        self.clock.call_at(
-            event.at + timedelta(seconds=delay), lambda: self.engine.cue_accepted(event)
-        )
+        self.clock.call_at(event.at + timedelta(seconds=delay), lambda: self._accepted(event))
+
+    def _accepted(self, event: EngineEvent) -> None:
+        """Mark a speaker's receipt of the cue in the trace; tell the engine."""
+        self.tm.physics()
+        self.tm.mark("cue_accepted")
+        self.engine.cue_accepted(event)
 
     def t(self, moment: datetime | None = None) -> float:
         """Return seconds since the rig started."""

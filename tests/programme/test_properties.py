@@ -158,6 +158,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "programme": Programme.from_dict({"name": "P", "segments": items}),
         "manual": draw(st.integers(0, 12)) == 0,
         "speaker": draw(st.integers(0, 5)) > 0,
+        # How long a speaker takes to accept a turn cue (rule 2); None: never.
+        "receipt": draw(st.sampled_from([0.0, 0.0, 0.0, 3.0, 12.0, None])),
         "scale": draw(st.sampled_from([1.0, 1.0, 0.8, 1.2, 1.5])),
         "faults": sorted(faults),
         "deceleration": draw(st.sampled_from([1.5, 0.3, 0.05])),
@@ -351,6 +353,7 @@ async def _scenario(data: dict[str, Any]) -> rules.RuleTrace:
         stop_keeps_target=data["stop_keeps_target"],
     )
     rig.speaker = data["speaker"]
+    rig.receipt_delay = data.get("receipt", 0.0)
     errors = _Errors()
     logger = logging.getLogger("custom_components.treadreverse")
     logger.addHandler(errors)
@@ -450,6 +453,7 @@ def fake_trace(
         first_backward=first_backward,
         last_backward=last_backward,
         start=rig.start,
+        receipts=True,  # the rig marks cue_accepted
     )
     before: dict[int, BeltState] = getattr(tm, "cmd_belt", {})
     for index, (kind, item) in enumerate(tm.trace):

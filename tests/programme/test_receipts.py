@@ -7,10 +7,12 @@ pause-and-wait. Judged on the belt's true state (the hostile fake), not the engi
 
 from __future__ import annotations
 
+from custom_components.treadreverse.programme.compiler import compile_programme
 from custom_components.treadreverse.programme.engine import CUE_RECEIPT_WAIT_S
 from custom_components.treadreverse.programme.events import Direction, EventType, ProgrammeStatus
 from custom_components.treadreverse.programme.options import EngineOptions
 
+from .fake import CAPS
 from .rig import Rig, programme, seg
 
 S = ProgrammeStatus
@@ -95,4 +97,37 @@ async def test_a_fresh_cue_after_a_pause_needs_its_own_receipt() -> None:
     await rig.run(OPTIONS.cue_lead_time + 2.0)
     assert rig.engine.direction is Direction.FORWARD
     assert rig.engine.status is S.RUNNING
+    await rig.close()
+
+
+async def test_a_distance_segment_never_outlasts_its_bound_waiting_for_a_receipt() -> None:
+    """Rule 8 holds too: at a distance segment's bound the turn falls back at once."""
+    rig = Rig(OPTIONS)
+    rig.receipt_delay = None
+    plan = programme(
+        {"direction": "forward", "distance": 5, "speed": 3.0},
+        seg("backward", duration=30, speed=2.0),
+    )
+    bound = compile_programme(plan, OPTIONS, CAPS).phases[0].max_duration
+    assert bound is not None
+    await rig.engine.start(plan, key=None)
+    await rig.run_until(lambda: rig.engine.status is S.PAUSED, limit=200, step=0.5)
+    record = rig.engine.session
+    assert record is not None
+    assert record.segments[0].actual_duration_s <= bound + 1e-6
+    await rig.close()
+
+
+async def test_no_turn_cue_is_said_after_a_resumed_turn() -> None:
+    """A pause-and-wait cue waiting for the belt to rest is dropped when the person resumes."""
+    rig = Rig(OPTIONS, deceleration=0.3)
+    rig.receipt_delay = None
+    await _to_the_cue(rig)
+    await rig.run_until(lambda: rig.engine.status is S.PAUSED, limit=30, step=0.5)
+    assert rig.tm.speed > 0.5  # still coasting: the cue waits for the belt to rest
+    rig.receipt_delay = 0.0
+    await rig.engine.resume()
+    await rig.run_until(lambda: rig.engine.direction is Direction.BACKWARD, limit=120)
+    await rig.run(10)
+    assert not [e for e in rig.events if str(e.type) == "wait_at_turn"]
     await rig.close()

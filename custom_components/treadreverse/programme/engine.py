@@ -913,6 +913,10 @@ class Engine:
             run.receipt_wait_since = now
             _LOGGER.info("The turn waits for its cue to be accepted by a speaker")
         give_up = run.receipt_wait_since + timedelta(seconds=CUE_RECEIPT_WAIT_S)
+        longest = self._longest(run.phase)
+        if longest is not None and run.phase_start is not None:
+            # Rule 8 holds too: a distance segment never outlasts its bound, heard or not.
+            give_up = min(give_up, run.phase_start + timedelta(seconds=longest))
         if now >= give_up:
             run.receipt_missed, run.receipt_wait_since = True, None
             _LOGGER.warning("No speaker accepted the turn cue: pausing at the turn instead")
@@ -962,6 +966,9 @@ class Engine:
         assert run is not None
         run.turn_slowed = False
         run.turn_samples = []
+        # A pause-and-wait cue still waiting for the belt to rest is moot once the person
+        # resumed: said later, it would tell them to turn after the turn.
+        run.wait_cue_pending = False
         self._set_status(ProgrammeStatus.TURNING)
         self._set_direction(Direction.TURNING)
         self._hold_incline()
