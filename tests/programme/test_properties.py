@@ -565,6 +565,28 @@ INCLINE_QUEUED_BEFORE_A_PAUSE = scenario(
     ),
 )
 
+# Found by soak-properties 20000 (seed 20261203): the speaker fails, the turn into the
+# last (distance) segment falls back to pause-and-wait; after the resume and its
+# countdown the segment ran 18 s against its rule-8 bound of 12 s.
+DISTANCE_BOUND_AFTER_A_WAIT_AT_TURN = scenario(
+    [
+        {"direction": "backward", "duration": 1, "speed": 1.0},
+        {"direction": "forward", "distance": 5, "speed": 1.0},
+        {"direction": "backward", "distance": 5, "speed": 1.0},
+        {"direction": "forward", "distance": 5, "speed": 3.0},
+    ],
+    [(26.0, "speaker_off")],
+    shutdown=True,
+    options=EngineOptions(
+        cue_lead_time=0,
+        turn_speed=1.0,
+        turn_duration=1,
+        max_backward_speed=2.0,
+        start_countdown=5,
+        summary_interval=0,
+    ),
+)
+
 _SHORT = EngineOptions(
     cue_lead_time=0,
     turn_mode=TurnMode.SLOW,
@@ -729,6 +751,7 @@ INCLINE_AFTER_A_LATE_START_LANDS_IN_THE_TURN = scenario(
 @example(data=DISTANCE_TURN_CUE_LATE)
 @example(data=SET_SPEED_WHILE_A_STOP_IS_IN_FLIGHT)
 @example(data=INCLINE_QUEUED_BEFORE_A_PAUSE)
+@example(data=DISTANCE_BOUND_AFTER_A_WAIT_AT_TURN)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""
