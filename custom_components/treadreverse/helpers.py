@@ -15,6 +15,7 @@ from homeassistant.exceptions import (
     UnknownUser,
 )
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.script import script_stack_cv
 
 from .const import DOMAIN
 from .programme.engine import EngineBusyError
@@ -66,6 +67,10 @@ def treadmill_error(err: TreadmillError) -> HomeAssistantError:
 
 def origin_of(context: Context | None) -> Origin:
     """Tell a person (a user, no parent) from an automation or script (product.md)."""
+    if script_stack_cv.get():
+        # Inside a script or automation run: a script run from the dashboard carries the
+        # person's context (a user, no parent), but it may have waited for hours first.
+        return Origin.AUTOMATION
     if context is not None and context.user_id is not None and context.parent_id is None:
         return Origin.PERSON
     return Origin.AUTOMATION

@@ -268,11 +268,6 @@ async def test_an_automation_start_waits_for_the_person(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="helpers.origin_of sees the person's context inside a script run: needs "
-    "homeassistant.helpers.script.script_stack_cv (reported to the lead)",
-)
 @pytest.mark.parametrize("action", AUTOMATION_ACTIONS)
 async def test_a_script_start_waits_for_the_person(
     hass: HomeAssistant, loaded_simulated: MockConfigEntry, person: Context, action: str
