@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 from .coordinator import TreadReverseConfigEntry
 
 # The treadmill's name is the title and also in the entry's data: both go.
-TO_REDACT = {CONF_ADDRESS, CONF_NAME, "unique_id", "title"}
+TO_REDACT = {CONF_ADDRESS, CONF_NAME, "unique_id", "title", "serial_number"}
 
 
 async def async_get_config_entry_diagnostics(

@@ -53,3 +53,6 @@ async def test_diagnostics_show_speaker_health_and_deliveries(
     assert result["entry"]["title"] == "**REDACTED**"
     assert result["entry"]["data"]["name"] == "**REDACTED**"
     assert "Simulated treadmill" not in str(result)
+    # The machine's serial number names one machine: redacted too.
+    assert result["entry"]["data"]["device_information"]["serial_number"] == "**REDACTED**"
+    assert "SIM-0001" not in str(result)
