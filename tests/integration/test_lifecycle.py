@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Generator
-from dataclasses import replace
 import logging
 from typing import Any
 from unittest.mock import patch
@@ -95,9 +94,9 @@ async def test_start_right_after_a_release_keeps_its_link(
     The release was not awaited: the start found the old link still up, and the release
     then took it away under the new programme.
     """
-    # Not the machine's replay of its last status on the new link: a replayed stop that
-    # arrives after the start ends it as a console stop (reported separately, engine side).
-    peripheral.config = replace(peripheral.config, replay_status=False)
+    # The machine replays its last status ("stopped") on the new link: old news, not a
+    # console stop ending the new programme.
+    assert peripheral.config.replay_status
     entry = ftms_entry(keep_connected=False, remote_control=True)
     await setup(hass, entry)
     entry.runtime_data.coordinator.speaker_check = lambda: True

@@ -37,20 +37,38 @@ async def test_console_stop_or_pause_right_after_connecting_is_reported(
     await settle()
 
 
-async def test_replayed_stop_or_pause_is_reported_again(
+async def test_a_replayed_pause_already_seen_is_old_news(
     simulated: Factory, clock: ManualClock
 ) -> None:
-    # The replay of an old pause is reported again: a needless pause beats a hidden one.
+    # The pause the last link ended on, replayed on the new link with the belt at rest, is
+    # not reported again: it would end the start that opened the link as a console stop.
     treadmill, recorder = await simulated()
     sim = treadmill.simulator
     sim.console_start()
     sim.console_pause()
-    await clock.advance(1)
+    await clock.advance(5)
     await treadmill.disconnect()
     recorder.clear()
     await treadmill.connect()
     await clock.advance(2)
-    assert recorder.events == [MachineEvent(E.CONNECTED), MachineEvent(E.PAUSED)]
+    assert recorder.events == [MachineEvent(E.CONNECTED)]
+
+
+async def test_a_replayed_stop_not_seen_before_is_reported(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    # The person started and stopped the belt on the console while no link was up: the
+    # replayed stop is news (a needless stop beats a hidden one).
+    treadmill, recorder = await simulated()
+    sim = treadmill.simulator
+    sim.console_start()
+    await clock.advance(5)
+    await treadmill.disconnect()
+    sim.console_stop()
+    recorder.clear()
+    await treadmill.connect()
+    await clock.advance(2)
+    assert E.STOPPED in recorder.types() or E.PAUSED in recorder.types()
 
 
 async def _learn_echoes(treadmill: SimulatedTreadmill, clock: ManualClock) -> None:

@@ -79,6 +79,7 @@ DEFAULT_INCLINE_RANGE = Range(0.0, 10.0, 1.0)  # when it targets incline but has
 BACKOFF = (3.0, 10.0, 30.0, 60.0)  # s between reconnection attempts; the last repeats
 COMMAND_TIMEOUT = 5.0  # s for a write and its indication
 STALE_STATUS_WINDOW = 1.0  # s after subscribing in which the first status is a replay
+_AT_REST_KMH = 0.05  # a belt measured at or below this rests (the interlock's AT_REST_KMH)
 ECHO_WINDOW = 5.0  # s in which a status may confirm our own command
 ECHO_LIFETIME = 30.0  # s, instead, for a kind of status the machine did confirm before
 
@@ -283,6 +284,8 @@ class FtmsTreadmill(Treadmill):
         self._echoes: list[_Echo] = []
         self._echoed: set[int] = set()  # status codes the machine confirmed our commands with
         self._session = _Session()
+        # The last Machine Status any link delivered: a new link's replay of it is old news.
+        self._last_status: bytes | None = None
         self._stop_epoch = 0  # bumped by every stop: older commands are never written
         self._stops: set[asyncio.Future[None]] = set()  # stops not answered yet
         self._control_request: asyncio.Future[None] | None = None  # in flight, shared
@@ -512,6 +515,7 @@ class FtmsTreadmill(Treadmill):
         except FtmsDecodeError as err:
             _LOGGER.debug("%s: bad machine status: %s", self.name, err)
             return
+        seen, self._last_status = self._last_status, bytes(data)
         control_lost = status.code in _CONTROL_LOST
         if control_lost:
             # Even when stale: one needless control request costs less than a refused stop.
@@ -519,14 +523,13 @@ class FtmsTreadmill(Treadmill):
         if self._is_echo(status):
             return
         stale_until, self._session.stale_until = self._session.stale_until, None
-        if (
-            stale_until is not None
-            and self._clock.now() <= stale_until
-            and status.code not in _REPORTED_WHEN_STALE
-        ):
+        stale = stale_until is not None and self._clock.now() <= stale_until
+        if stale and (status.code not in _REPORTED_WHEN_STALE or self._old_stop(data, seen)):
             # Machines replay their last status on subscription: it is old news. A stop,
-            # pause or safety key is reported all the same: it may be a person's, and a
-            # needless pause beats a hidden emergency.
+            # pause or safety key is reported all the same (it may be a person's, and a
+            # needless pause beats a hidden emergency), unless it is the very status the
+            # last link ended on and the belt rests: reported, it would end the start
+            # that opened this link as a console stop.
             return
         if control_lost:
             # The treadmill took control back: from now on control is asked again only
@@ -545,6 +548,13 @@ class FtmsTreadmill(Treadmill):
             if echo.code in self._echoed and now - echo.since <= _seconds(ECHO_WINDOW)
         ]
         self._publish_event(event)
+
+    def _old_stop(self, data: bytearray, seen: bytes | None) -> bool:
+        """Return whether a replayed stop or pause is the one already seen, belt at rest."""
+        if data[:1] != bytes([MachineStatusCode.STOPPED_OR_PAUSED]):
+            return False  # a safety key is always reported
+        speed = self.data.speed
+        return seen == bytes(data) and (speed is None or speed <= _AT_REST_KMH)
 
     def _on_response(self, link: int, _sender: object, data: bytearray) -> None:
         """Hand a Control Point indication to the request waiting for it."""
