@@ -458,11 +458,14 @@ def raises(trace: RuleTrace) -> tuple[list[datetime], list[datetime]]:
     """Return when the belt's speed and its incline were raised (true targets).
 
     A speed raise: the stored target goes up while the belt runs, or the belt starts.
-    An incline raise: the true incline goes up (at once on the belt).
+    An incline raise: the true incline starts going up (the fake moves it at once; the
+    simulator's motor moves it over seconds: one raise, timed from its first motion, as
+    a speed raise is timed from its target, not from when the belt reaches it).
     """
     speed: list[datetime] = []
     incline: list[datetime] = []
     previous: Belt | None = None
+    rising = False
     for state in trace.belt:
         if previous is not None:
             started = state.running and not previous.running
@@ -474,12 +477,14 @@ def raises(trace: RuleTrace) -> tuple[list[datetime], list[datetime]]:
             )
             if started or higher:
                 speed.append(state.at)
-            if (
+            up = (
                 state.incline is not None
                 and previous.incline is not None
                 and state.incline > previous.incline + EPS
-            ):
+            )
+            if up and not rising:
                 incline.append(state.at)
+            rising = up
         previous = state
     return speed, incline
 
