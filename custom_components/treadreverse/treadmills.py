@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.components import bluetooth
 from homeassistant.const import CONF_ADDRESS
 from homeassistant.core import HomeAssistant
@@ -32,6 +34,8 @@ from .treadmill.client import Connector, FtmsTreadmill, bleak_connector
 from .treadmill.clock import Clock
 from .treadmill.manual import ManualTreadmill
 from .treadmill.simulator import SimulatorConfig, create_simulated_treadmill
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class KnownFtmsTreadmill(FtmsTreadmill):
@@ -137,10 +141,12 @@ async def _async_connect_ftms(hass: HomeAssistant, entry: TreadReverseConfigEntr
         await treadmill.connect()
     except TreadmillConnectionError as err:
         await close_unused_link(treadmill)
+        # The cause (a Bluetooth stack's English text) goes to the log, not the message.
+        _LOGGER.debug("Cannot connect to %s: %s", entry.title, err)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders={"name": entry.title},
         ) from err
     if not keep:
         # Capabilities stay known; the link is opened again when a programme starts.

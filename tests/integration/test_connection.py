@@ -88,6 +88,11 @@ async def test_treadmill_that_does_not_answer(
     entry = ftms_entry()
     await setup(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_RETRY
+    # The reason is translated and names the treadmill; the Bluetooth stack's English
+    # error stays in the log.
+    assert entry.reason is not None
+    assert entry.reason.startswith(f"Could not connect to {entry.title}.")
+    assert ":" not in entry.reason
 
 
 @pytest.mark.usefixtures("bluetooth_treadmill")
