@@ -1,0 +1,101 @@
+"""The crashes issue 11 names, reproduced: each is now a translated refusal naming the place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.auth.const import GROUP_ID_ADMIN
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+
+from custom_components.treadreverse.const import DOMAIN
+from custom_components.treadreverse.programme.schema import ErrorKind, Programme, ProgrammeError
+
+PERSON_ID = "a-person"
+STATUS = "sensor.simulated_treadmill_programme_status"
+SPEED = "number.simulated_treadmill_target_speed"
+
+
+def _segment(**fields: Any) -> dict[str, Any]:
+    """Return a valid backward segment with `fields` replaced."""
+    return {"direction": "backward", "duration": 30, "speed": 2.0, **fields}
+
+
+# Any enum field given a list or an object: a raw TypeError ("cannot use 'dict' as a set
+# element") before issue 11.
+ENUM_CASES = [
+    ("direction", {}),
+    ("posture", []),
+    ("handrails", {"a": 1}),
+    ("intensity", [1]),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), ENUM_CASES)
+def test_an_enum_field_given_a_container_is_a_programme_error(field: str, value: Any) -> None:
+    """The schema names the field and its kind instead of raising a TypeError."""
+    definition = {"name": "x", "segments": [_segment(), _segment(**{field: value})]}
+    with pytest.raises(ProgrammeError) as err:
+        Programme.from_dict(definition)
+    assert err.value.path == f"segments[1].{field}"
+    assert err.value.kind is ErrorKind.NOT_A_CHOICE
+
+
+@pytest.fixture
+async def person(hass: HomeAssistant) -> MockUser:
+    """Register PERSON_ID as an administrator."""
+    user = MockUser(id=PERSON_ID, name="Person")
+    user.add_to_hass(hass)
+    admins = await hass.auth.async_get_group(GROUP_ID_ADMIN)
+    assert admins is not None
+    user.groups = [admins]
+    return user
+
+
+async def _call(hass: HomeAssistant, action: str, data: dict[str, Any]) -> None:
+    """Call an action as a person at the dashboard."""
+    await hass.services.async_call(
+        DOMAIN, action, data, blocking=True, context=Context(user_id=PERSON_ID)
+    )
+
+
+@pytest.mark.parametrize(("field", "value"), ENUM_CASES)
+async def test_start_programme_with_a_container_enum_is_refused(
+    hass: HomeAssistant,
+    loaded_simulated: MockConfigEntry,
+    person: MockUser,
+    field: str,
+    value: Any,
+) -> None:
+    """Through the action: a translated refusal naming the path, nothing started."""
+    definition = {"name": "x", "segments": [_segment(**{field: value})]}
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(
+            hass,
+            "start_programme",
+            {"config_entry_id": loaded_simulated.entry_id, "definition": definition},
+        )
+    assert err.value.translation_key == "programme_not_a_choice"
+    assert err.value.translation_placeholders["path"] == f"definition.segments[0].{field}"
+    assert hass.states.get(STATUS).state == "idle"
+
+
+@pytest.mark.parametrize("action", ["set_speed", "set_incline"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), "nan", "inf"])
+async def test_set_speed_and_incline_refuse_non_finite_numbers(
+    hass: HomeAssistant,
+    loaded_simulated: MockConfigEntry,
+    person: MockUser,
+    action: str,
+    value: Any,
+) -> None:
+    """A NaN was a raw ValueError, an infinity an OverflowError; now refused, the belt still."""
+    simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    field = "speed" if action == "set_speed" else "incline"
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, action, {"config_entry_id": loaded_simulated.entry_id, field: value})
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key
+    assert simulator.state == "stopped"
