@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, override
 
 from homeassistant.components.bluetooth import (
@@ -152,6 +153,26 @@ def _machine_min_speed(entry: ConfigEntry) -> float | None:
     return None
 
 
+MAX_NAME = 100  # a treadmill's name becomes its title and its entities' names
+
+
+def _input_errors(user_input: dict[str, Any]) -> dict[str, str]:
+    """Return what no selector catches: a blank or overlong name, a number that is NaN.
+
+    Home Assistant's number selector compares with its bounds, and NaN passes every
+    comparison: it would reach the ranges and the engine's options.
+    """
+    errors: dict[str, str] = {}
+    if CONF_NAME in user_input:
+        name = user_input[CONF_NAME]
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+            errors[CONF_NAME] = "invalid_name"
+    for key, value in user_input.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            errors[key] = "not_a_number"
+    return errors
+
+
 def _ranges_errors(ranges: dict[str, Any], turn_speed: float) -> dict[str, str]:
     """Return the form errors of a simulated treadmill's new ranges."""
     if ranges[CONF_MIN_SPEED] >= ranges[CONF_MAX_SPEED]:
@@ -216,9 +237,10 @@ class TreadReverseConfigFlow(ConfigFlow, domain=DOMAIN):
         """Name a simulated treadmill and choose its ranges."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            if user_input[CONF_MIN_SPEED] >= user_input[CONF_MAX_SPEED]:
+            errors = _input_errors(user_input)
+            if not errors and user_input[CONF_MIN_SPEED] >= user_input[CONF_MAX_SPEED]:
                 errors[CONF_MAX_SPEED] = "max_below_min"
-            else:
+            if not errors:
                 return self.async_create_entry(
                     title=user_input[CONF_NAME], data={CONF_KIND: Kind.SIMULATED, **user_input}
                 )
@@ -232,13 +254,17 @@ class TreadReverseConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Name a treadmill that has no connection."""
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and not (errors := _input_errors(user_input)):
             return self.async_create_entry(
                 title=user_input[CONF_NAME], data={CONF_KIND: Kind.MANUAL, **user_input}
             )
         return self.async_show_form(
             step_id="manual",
-            data_schema=self.add_suggested_values_to_schema(NAME_SCHEMA, {CONF_NAME: "Treadmill"}),
+            data_schema=self.add_suggested_values_to_schema(
+                NAME_SCHEMA, user_input or {CONF_NAME: "Treadmill"}
+            ),
+            errors=errors,
         )
 
     async def async_step_bluetooth(
@@ -328,7 +354,8 @@ class TreadReverseConfigFlow(ConfigFlow, domain=DOMAIN):
         turn_speed = float(entry_options(entry)[CONF_TURN_SPEED])
         errors: dict[str, str] = {}
         if user_input is not None:
-            if kind is Kind.SIMULATED:
+            errors = _input_errors(user_input)
+            if not errors and kind is Kind.SIMULATED:
                 errors = _ranges_errors(user_input, turn_speed)
             if not errors:
                 return self.async_update_reload_and_abort(
@@ -352,7 +379,9 @@ class TreadReverseOptionsFlow(OptionsFlowWithReload):
             return self.async_abort(reason="programme_running")
         errors: dict[str, str] = {}
         minimum = _machine_min_speed(entry)
-        if user_input is not None and not (errors := _options_errors(user_input, minimum)):
+        if user_input is not None and not (
+            errors := _input_errors(user_input) or _options_errors(user_input, minimum)
+        ):
             return self.async_create_entry(data=user_input)
         kind = Kind(entry.data[CONF_KIND])
         return self.async_show_form(

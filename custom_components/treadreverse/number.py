@@ -21,6 +21,7 @@ from .coordinator import TreadmillCoordinator, TreadmillState, TreadReverseConfi
 from .entity import TreadReverseEntity
 from .helpers import origin_of, run_command
 from .programme.interlock import Origin
+from .services import finite
 from .treadmill.base import Capabilities, Range
 
 # No platform-wide queue: Home Assistant would hold a Stop behind any press in progress.
@@ -114,5 +115,7 @@ class TreadReverseNumber(TreadReverseEntity, NumberEntity):
     @override
     async def async_set_native_value(self, value: float) -> None:
         """Set the target; the engine refuses speeds above the backward cap."""
+        # Home Assistant's range check lets NaN through (every comparison with it is false).
+        value = finite("value", value)
         origin = origin_of(self._context)
         await run_command(self.entity_description.set_fn(self.coordinator, value, origin))

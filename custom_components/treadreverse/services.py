@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+import math
 from typing import Any
 
 from homeassistant.core import (
@@ -22,11 +23,13 @@ from .helpers import (
     async_check_domain_control,
     device_error,
     origin_of,
+    programme_error,
     run_command,
     validation_error,
 )
 from .programme.builtins import BUILTIN_PROGRAMMES
 from .programme.interlock import Origin
+from .programme.schema import ErrorKind, ProgrammeError
 from .programmes import parse_definition, programme_key
 from .storage import PROGRAMMES_KEY
 
@@ -117,16 +120,27 @@ async def _skip(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     await coordinator.async_skip()
 
 
+def finite(field: str, value: float) -> float:
+    """Return a finite number; refuse NaN and infinities, which no range check catches."""
+    if not math.isfinite(value):
+        raise programme_error(
+            ProgrammeError(
+                field, f"{value} is not a number", ErrorKind.NOT_A_NUMBER, {"value": value}
+            )
+        )
+    return value
+
+
 async def _set_speed(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Set the belt speed (held to the backward cap)."""
-    origin = origin_of(call.context)
-    await run_command(coordinator.engine.set_speed(call.data[ATTR_SPEED], origin))
+    speed = finite(ATTR_SPEED, call.data[ATTR_SPEED])
+    await run_command(coordinator.engine.set_speed(speed, origin_of(call.context)))
 
 
 async def _set_incline(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:
     """Set the incline."""
-    origin = origin_of(call.context)
-    await run_command(coordinator.engine.set_incline(call.data[ATTR_INCLINE], origin))
+    incline = finite(ATTR_INCLINE, call.data[ATTR_INCLINE])
+    await run_command(coordinator.engine.set_incline(incline, origin_of(call.context)))
 
 
 async def _test_announcement(coordinator: TreadmillCoordinator, call: ServiceCall) -> None:

@@ -99,3 +99,62 @@ async def test_set_speed_and_incline_refuse_non_finite_numbers(
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key
     assert simulator.state == "stopped"
+
+
+# Found while fuzzing (issue 11): each escaped the schema as a raw error before.
+SEGMENT = {"direction": "forward", "duration": 30, "speed": 2.0}
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """Return `depth` repeat blocks, one inside the other, around one segment."""
+    block: dict[str, Any] = {"repeat": 1, "segments": [SEGMENT]}
+    for _ in range(depth - 1):
+        block = {"repeat": 1, "segments": [block]}
+    return block
+
+
+def test_deep_nesting_is_refused_without_recursing() -> None:
+    """3,000 nested repeats were a RecursionError; now refused at the first block too deep."""
+    with pytest.raises(ProgrammeError) as err:
+        Programme.from_dict({"name": "x", "segments": [_nested(3000)]})
+    assert err.value.kind is ErrorKind.TOO_DEEP
+    assert err.value.path == "segments[0]" + ".segments[0]" * 5
+    Programme.from_dict({"name": "x", "segments": [_nested(5)]})  # the deepest allowed
+
+
+def test_a_huge_integer_is_out_of_range() -> None:
+    """An integer too large for a float was an OverflowError."""
+    with pytest.raises(ProgrammeError) as err:
+        Programme.from_dict({"name": "x", "segments": [{**SEGMENT, "speed": 10**400}]})
+    assert err.value.kind is ErrorKind.OUT_OF_RANGE
+    assert err.value.path == "segments[0].speed"
+    assert len(err.value.placeholders["value"]) <= 40
+
+
+def test_a_huge_list_is_refused_before_it_is_walked() -> None:
+    """200,000 segments were validated one by one (seconds on the event loop) before refused."""
+    with pytest.raises(ProgrammeError) as err:
+        Programme.from_dict({"name": "x", "segments": [SEGMENT] * 200_000})
+    assert err.value.kind is ErrorKind.TOO_MANY_SEGMENTS
+    assert err.value.placeholders == {"count": "200000", "max": "500"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("min_speed", "nan"), ("max_speed", "nan"), ("name", " "), ("name", "x" * 101)],
+)
+async def test_simulated_flow_refuses_nan_and_bad_names(
+    hass: HomeAssistant, field: str, value: Any
+) -> None:
+    """Home Assistant's number selector lets NaN through; the step refuses it, no entry made."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "simulated"}
+    )
+    data = {"name": "Sim", "min_speed": 0.5, "max_speed": 12.0, "max_incline": 12.0}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**data, field: value}
+    )
+    assert result["type"] == "form"
+    assert result["errors"] == {field: "not_a_number" if field != "name" else "invalid_name"}
+    assert not hass.config_entries.async_entries(DOMAIN)

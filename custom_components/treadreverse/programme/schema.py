@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 import json
 import math
+import reprlib
 from types import MappingProxyType
 from typing import Any
 
@@ -23,6 +24,7 @@ DISTANCE_MIN, DISTANCE_MAX = 1.0, 50000.0  # m
 REPEAT_MIN, REPEAT_MAX = 1, 100
 SPEED_SCALE_MIN, SPEED_SCALE_MAX = 0.5, 1.5
 HALF_SQUAT_MAX_S = 60.0  # rule 5
+MAX_DEPTH = 5  # repeat blocks within repeat blocks: deeper is refused before it is walked
 
 # A separator that cannot appear in our reasons: it carries the error kind and its
 # placeholders through voluptuous (or HA's probatio alias), which keeps a message and a path.
@@ -87,6 +89,7 @@ class ErrorKind(StrEnum):
     TOO_SHORT_FOR_TURN_CUE = "too_short_for_turn_cue"
     TOO_SHORT_FOR_STAGGER = "too_short_for_stagger"
     NOT_CONTROLLABLE = "not_controllable"
+    TOO_DEEP = "too_deep"
 
 
 # The placeholders of each kind's message besides the path: every raise of a kind passes
@@ -117,6 +120,7 @@ PLACEHOLDERS: Mapping[ErrorKind, frozenset[str]] = MappingProxyType(
         ErrorKind.TOO_SHORT_FOR_TURN_CUE: frozenset({"duration", "lead"}),
         ErrorKind.TOO_SHORT_FOR_STAGGER: frozenset({"stagger"}),
         ErrorKind.NOT_CONTROLLABLE: frozenset(),
+        ErrorKind.TOO_DEEP: frozenset({"max"}),
     }
 )
 
@@ -165,6 +169,16 @@ def _invalid(
     """Build a voluptuous error carrying our kind, reason and placeholders."""
     values = json.dumps({name: str(value) for name, value in placeholders.items()})
     return vol.Invalid(_SEP.join((kind, reason, values)), path=path or [])
+
+
+# Hostile values are shown short: a huge or deeply nested value must not make a huge message
+# (or exhaust the recursion limit while it is written).
+_SHORT = reprlib.Repr(maxlevel=2, maxstring=40, maxother=40, maxlist=4, maxdict=4)
+
+
+def short(value: object) -> str:
+    """Return a short, safe rendering of any value for an error message."""
+    return _SHORT.repr(value)
 
 
 def fmt(value: float) -> str:
@@ -273,6 +287,7 @@ class Programme:
     @classmethod
     def from_dict(cls, data: object) -> Programme:
         """Validate a definition and build the model; raise ProgrammeError."""
+        _check_depth(data)
         try:
             valid = PROGRAMME_SCHEMA(data)
         except vol.Invalid as err:
@@ -299,6 +314,25 @@ class Programme:
         return sum(segment.estimated_duration for segment, _ in self.expanded())
 
 
+def _check_depth(data: object) -> None:
+    """Refuse repeat blocks nested deeper than MAX_DEPTH, without recursion (any depth)."""
+    pending: list[tuple[object, str, int]] = [(data, "", 0)]
+    while pending:
+        value, prefix, depth = pending.pop()
+        if not isinstance(value, Mapping) or not isinstance(items := value.get("segments"), list):
+            continue
+        if depth > MAX_DEPTH:
+            raise ProgrammeError(
+                prefix.removesuffix("."),
+                f"repeat blocks are nested more than {MAX_DEPTH} deep",
+                ErrorKind.TOO_DEEP,
+                {"max": MAX_DEPTH},
+            )
+        for index, item in enumerate(items[: MAX_SEGMENTS + 1]):
+            if isinstance(item, Mapping) and "repeat" in item:
+                pending.append((item, f"{prefix}segments[{index}].", depth + 1))
+
+
 def _to_programme_error(err: vol.Invalid) -> ProgrammeError:
     """Turn the first voluptuous error into our error with the same text everywhere."""
     first = err.errors[0] if isinstance(err, vol.MultipleInvalid) and err.errors else err
@@ -317,12 +351,16 @@ def _number(low: float, high: float, unit: str) -> Callable[[object], float]:
 
     def validate(value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _invalid(ErrorKind.NOT_A_NUMBER, f"{value!r} is not a number", value=repr(value))
-        if not math.isfinite(value) or not low <= value <= high:
+            raise _invalid(
+                ErrorKind.NOT_A_NUMBER, f"{short(value)} is not a number", value=short(value)
+            )
+        # Compared before any conversion: a huge integer does not fit a float.
+        if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
+            shown = f"{value:g}" if isinstance(value, float) else short(value)
             raise _invalid(
                 ErrorKind.OUT_OF_RANGE,
-                f"{value:g} {unit} is outside the allowed range of {low:g}-{high:g} {unit}",
-                value=f"{value:g}",
+                f"{shown} {unit} is outside the allowed range of {low:g}-{high:g} {unit}",
+                value=shown,
                 min=f"{low:g}",
                 max=f"{high:g}",
                 unit=unit,
@@ -338,13 +376,15 @@ def _integer(low: int, high: int) -> Callable[[object], int]:
     def validate(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _invalid(
-                ErrorKind.NOT_AN_INTEGER, f"{value!r} is not a whole number", value=repr(value)
+                ErrorKind.NOT_AN_INTEGER,
+                f"{short(value)} is not a whole number",
+                value=short(value),
             )
         if not low <= value <= high:
             raise _invalid(
                 ErrorKind.OUT_OF_RANGE_UNITLESS,
-                f"{value} is outside the allowed range of {low}-{high}",
-                value=value,
+                f"{short(value)} is outside the allowed range of {low}-{high}",
+                value=short(value),
                 min=low,
                 max=high,
             )
@@ -356,7 +396,7 @@ def _integer(low: int, high: int) -> Callable[[object], int]:
 def _string(value: object) -> str:
     """Validate a non-empty string of at most MAX_STRING characters."""
     if not isinstance(value, str):
-        raise _invalid(ErrorKind.NOT_A_STRING, f"{value!r} is not text", value=repr(value))
+        raise _invalid(ErrorKind.NOT_A_STRING, f"{short(value)} is not text", value=short(value))
     if not value.strip():
         raise _invalid(ErrorKind.EMPTY, "must not be empty")
     if len(value) > MAX_STRING:
@@ -373,15 +413,18 @@ def _choice(enum: type[StrEnum]) -> Callable[[object], str]:
     """Validate one of an enum's values."""
     allowed = ", ".join(member.value for member in enum)
 
+    choices = frozenset(member.value for member in enum)
+
     def validate(value: object) -> str:
-        if value not in {member.value for member in enum}:
+        # Only text can be a choice: a list or a mapping is not even hashable.
+        if not isinstance(value, str) or value not in choices:
             raise _invalid(
                 ErrorKind.NOT_A_CHOICE,
-                f"{value!r} is not one of {allowed}",
-                value=repr(value),
+                f"{short(value)} is not one of {allowed}",
+                value=short(value),
                 allowed=allowed,
             )
-        return str(value)
+        return value
 
     return validate
 
@@ -396,11 +439,9 @@ def _mapping(
             raise _invalid(ErrorKind.NOT_A_MAPPING, "must be a mapping")
         for key in value:
             if key not in allowed:
+                name = key if isinstance(key, str) and len(key) <= MAX_STRING else short(key)
                 raise _invalid(
-                    ErrorKind.UNKNOWN_FIELD,
-                    f"{key!s} is not a known field",
-                    [str(key)],
-                    field=str(key),
+                    ErrorKind.UNKNOWN_FIELD, f"{name} is not a known field", [name], field=name
                 )
         for key in sorted(required - set(value)):
             raise _invalid(ErrorKind.REQUIRED, "is required", [key])
@@ -416,6 +457,14 @@ def _sequence(item: Callable[[object], Any]) -> Callable[[object], list[Any]]:
     def validate(value: object) -> list[Any]:
         if not isinstance(value, list | tuple) or not value:
             raise _invalid(ErrorKind.NOT_A_LIST, "must be a non-empty list")
+        if len(value) > MAX_SEGMENTS:
+            # Refused before each item is validated: a list of a million items is not walked.
+            raise _invalid(
+                ErrorKind.TOO_MANY_SEGMENTS,
+                f"{len(value)} segments once repeats are expanded, at most {MAX_SEGMENTS}",
+                count=len(value),
+                max=MAX_SEGMENTS,
+            )
         return list(schema(list(value)))
 
     return validate
