@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 from collections.abc import Callable
+import faulthandler
 import io
 import sys
 import threading
