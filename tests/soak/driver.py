@@ -40,6 +40,7 @@ MAX_STEP_S = 1.0
 TAIL_S = 15.0  # s watched after a programme ended before the session ends
 RESCUE_AFTER_S = 40.0  # s paused before the person sets things right and resumes
 MAX_RESCUES = 6
+SETTLE_ROUNDS = 20
 ACTION_LIMIT_S = 120.0  # virtual s an action may take before it counts as hung
 ENTITY = "simulated_treadmill"
 OPCODE = {
@@ -98,12 +99,26 @@ class Driver:
         await self._settle(settle=settle)
 
     async def _settle(self, *, settle: bool) -> None:
-        """Run everything due now: Home Assistant's tasks, then the rest (speakers, engine)."""
+        """Run everything due now, as async_block_till_done would, but never wait for time.
+
+        Home Assistant's tasks that wait for a timer (a slow speaker's play_media, a press
+        waiting for the treadmill's reply) only go on once time moves: waiting for them
+        here would wait for ever. Executor jobs finish in real time: they are awaited.
+        """
         hass = self.world.hass
-        if settle and hass is not None:
-            await hass.async_block_till_done()
-        for _ in range(6):
+        for _ in range(SETTLE_ROUNDS):
+            for _ in range(4):
+                await asyncio.sleep(0)
+            if not settle or hass is None:
+                return
+            pending = {t for t in hass._tasks if not t.done()}
+            jobs = [f for f in pending if not isinstance(f, asyncio.Task)]
+            if jobs:
+                await asyncio.wait(jobs)
+                continue
             await asyncio.sleep(0)
+            if {t for t in hass._tasks if not t.done()} >= pending:
+                return  # nothing finished: what is left waits for time to move
 
     async def run_for(self, seconds: float) -> None:
         """Let time pass."""
