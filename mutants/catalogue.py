@@ -63,6 +63,11 @@ class Mutant:
 
 
 _ENGINE = f"{_PROGRAMME}/engine.py"
+_PHASES = f"{_PROGRAMME}/phases.py"
+_TURNS = f"{_PROGRAMME}/turns.py"
+_COMMANDS = f"{_PROGRAMME}/commands.py"
+_MACHINE = f"{_PROGRAMME}/machine.py"
+_ACCOUNTING = f"{_PROGRAMME}/accounting.py"
 _INTERLOCK = f"{_PROGRAMME}/interlock.py"
 _COMPILER = f"{_PROGRAMME}/compiler.py"
 _CLIENT = f"{_TREADMILL}/client.py"
@@ -131,7 +136,7 @@ MUTANTS: list[Mutant] = [
         id="F01-final-stop-queued-behind-a-stuck-command",
         rule="7",
         finding=1,
-        file=_ENGINE,
+        file=_ACCOUNTING,
         find=(
             "        advisory = self.advisory or not self.can_control\n"
             "        self._drop_commands()\n"
@@ -274,7 +279,7 @@ MUTANTS: list[Mutant] = [
         id="F08-advisory-completion-not-stopped",
         rule="7",
         finding=8,
-        file=_ENGINE,
+        file=_ACCOUNTING,
         find="        if self._treadmill.capabilities.controllable and self._treadmill.connected:\n",
         replace=(
             "        if self._treadmill.capabilities.controllable and self._treadmill.connected"
@@ -287,7 +292,7 @@ MUTANTS: list[Mutant] = [
         id="F09-resumed-turn-not-slowed-again",
         rule="1",
         finding=9,
-        file=_ENGINE,
+        file=_TURNS,
         find="        if not resumed or self._belt_may_move():\n",
         replace="        if not resumed:  # mutant: a resumed turn trusts the old slow-down\n",
         tests=[f"{FIND}test_finding_09_resume_in_a_turn_slows_the_belt_again"],
@@ -297,7 +302,7 @@ MUTANTS: list[Mutant] = [
         id="F10-wait-at-turn-said-while-the-belt-runs",
         rule="2",
         finding=10,
-        file=_ENGINE,
+        file=_TURNS,
         find="        if moving and measured:\n",
         replace="        if False:  # mutant: said at once\n",
         tests=[f"{FIND}test_finding_10_wait_at_turn_cue_only_once_the_belt_rests"],
@@ -340,7 +345,7 @@ MUTANTS: list[Mutant] = [
         id="F13-no-fresh-cue-after-a-pause",
         rule="2",
         finding=13,
-        file=_ENGINE,
+        file=_PHASES,
         find="        if left < lead - 1e-6:\n            run.phase_start +=",
         replace="        if False:  # mutant\n            run.phase_start +=",
         tests=[f"{FIND}test_finding_13_turn_after_a_long_pause_is_announced_again"],
@@ -370,7 +375,7 @@ MUTANTS: list[Mutant] = [
         id="F14-frozen-distance-counter-trusted",
         rule="8",
         finding=14,
-        file=_ENGINE,
+        file=_MACHINE,
         find="        if stalled_for < DISTANCE_STALL_S or self.status is not ProgrammeStatus.RUNNING:\n",
         replace="        if True:  # mutant: a still counter is trusted for ever\n",
         tests=[f"{FIND}test_finding_14_frozen_distance_counter_falls_back_to_time"],
@@ -420,7 +425,7 @@ MUTANTS: list[Mutant] = [
         id="F16-speaker-failing-during-the-countdown",
         rule="9",
         finding=16,
-        file=_ENGINE,
+        file=_PHASES,
         find=(
             "        if not self.advisory and not self._speaker_check():\n"
             "            self._wait_for_console()  # the speakers failed during the countdown\n"
@@ -446,7 +451,7 @@ MUTANTS: list[Mutant] = [
         id="F18-segment-incline-not-aligned",
         rule="1",
         finding=18,
-        file=_ENGINE,
+        file=_PHASES,
         find="            self._align_incline(at)\n",
         replace="            pass  # mutant: the last segment's incline stays on\n",
         tests=[f"{FIND}test_finding_18_skip_after_a_turn_applies_the_segments_incline"],
@@ -493,7 +498,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="M06-turn-cue-only-at-the-turn",
         rule="2",
-        file=_ENGINE,
+        file=_TURNS,
         find=(
             "        if run.lead_said:\n"
             "            return\n"
@@ -515,7 +520,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="M07-incline-up-when-told-to-turn",
         rule="1",
-        file=_ENGINE,
+        file=_COMMANDS,
         # "Incline +2 % when the person is told to turn" is caught twice over now: the
         # engine drops an incline raise a turn overtook, the interlock refuses one in a
         # turn (F12, M-tests in test_interlock.py). This mutant removes the engine's layer:
@@ -531,7 +536,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="M08-no-turn-duration",
         rule="1",
-        file=_ENGINE,
+        file=_TURNS,
         find="        done = at + timedelta(seconds=self._options.turn_duration)\n",
         replace="        done = at  # mutant: no time to turn\n",
         tests=[f"{ENGINE}test_turn_waits_for_measured_speed"],
@@ -540,7 +545,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="M09-turn-never-slows-nor-pauses",
         rule="1",
-        file=_ENGINE,
+        file=_TURNS,
         find=(
             "        if mode is TurnMode.PAUSE and self._belt_may_move():\n"
             "            self._command(Verb.PAUSE, None, Origin.SAFETY)\n"
@@ -555,7 +560,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="M10-no-turn-timeout-pause",
         rule="1",
-        file=_ENGINE,
+        file=_TURNS,
         find=(
             "        if run.turn_slowed:\n"
             "            return\n"
@@ -572,9 +577,9 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="M11-speaker-check-ignored-at-a-turn",
         rule="2",
-        file=_ENGINE,
-        find="        if not resumed and not self._speaker_check():\n",
-        replace="        if False:  # mutant: the speaker check is ignored\n",
+        file=_TURNS,
+        find="        if not resumed and (not self._speaker_check() or run.receipt_missed):\n",
+        replace="        if not resumed and run.receipt_missed:  # mutant: the speaker check is ignored\n",
         tests=[f"{FIND}test_finding_10_wait_at_turn_cue_only_once_the_belt_rests"],
         why="with no working speaker the belt slows for a turn nobody announced",
     ),
@@ -609,7 +614,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="M15-advisory-turn-stalls",
         rule="10",
-        file=_ENGINE,
+        file=_MACHINE,
         find="        if self.status is ProgrammeStatus.TURNING and not run.turn_slowed:\n",
         replace="        if False:  # mutant: an advisory turn waits for a slow-down nobody commands\n",
         tests=[f"{FIND}test_reasoned_advisory_turn_never_stalls"],
@@ -716,7 +721,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="M21-turn-begins-before-its-cue-was-accepted",
         rule="2",
-        file="custom_components/treadreverse/programme/engine.py",
+        file=_TURNS,
         find="        if self._wait_for_receipt(skipped=skipped):\n            return\n",
         replace="        self._wait_for_receipt(skipped=skipped)  # mutant: its answer ignored\n",
         tests=[
