@@ -8,3 +8,10 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures)
     simulated_entry,
     speakers,
 )
+
+
+def pytest_sessionfinish() -> None:
+    """Leave the per-target tally for scripts/fuzz."""
+    from .tally import write
+
+    write()

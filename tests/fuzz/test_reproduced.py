@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.auth.const import GROUP_ID_ADMIN
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
@@ -158,3 +159,27 @@ async def test_simulated_flow_refuses_nan_and_bad_names(
     assert result["type"] == "form"
     assert result["errors"] == {field: "not_a_number" if field != "name" else "invalid_name"}
     assert not hass.config_entries.async_entries(DOMAIN)
+
+
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [("set_speed", "speed"), ("set_incline", "incline"), ("start_programme", "speed_scale")],
+)
+async def test_an_integer_too_large_for_a_float_is_a_schema_refusal(
+    hass: HomeAssistant,
+    loaded_simulated: MockConfigEntry,
+    person: MockUser,
+    action: str,
+    field: str,
+) -> None:
+    """Found by the fuzz: probatio's compiled Coerce(float) let an OverflowError escape.
+
+    Only once the schema has run a few dozen times (probatio then compiles a faster path).
+    """
+    schema = hass.services.async_services_for_domain(DOMAIN)[action].schema
+    assert schema is not None
+    for _ in range(100):  # what a day of ordinary calls does
+        schema({"config_entry_id": loaded_simulated.entry_id, field: 1.0})
+    with pytest.raises(vol.Invalid):
+        await _call(hass, action, {"config_entry_id": loaded_simulated.entry_id, field: 10**400})
+    assert hass.states.get(STATUS).state == "idle"
