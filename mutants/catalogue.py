@@ -164,15 +164,15 @@ MUTANTS: list[Mutant] = [
         finding=3,
         file=_INTERLOCK,
         find=(
-            "            self._check_epoch(Verb.SET_SPEED, epoch)\n"
+            "            self._check_epoch(Verb.SET_SPEED, epoch, halts)\n"
             "            await self._write_speed(speed)\n"
-            "            self._check_epoch(Verb.START, epoch)\n"
+            "            self._check_epoch(Verb.START, epoch, halts)\n"
             "            self._raised[Verb.SET_SPEED] = self._clock.now()\n"
             "            self._running = True  # a start whose reply is lost may have started all the same\n"
             "            await self._treadmill.start()\n"
         ),
         replace=(
-            "            self._check_epoch(Verb.START, epoch)\n"
+            "            self._check_epoch(Verb.START, epoch, halts)\n"
             "            self._raised[Verb.SET_SPEED] = self._clock.now()\n"
             "            self._running = True\n"
             "            await self._treadmill.start()  # mutant: START before the speed\n"
@@ -650,7 +650,7 @@ MUTANTS: list[Mutant] = [
         id="M18-interlock-epoch-not-checked",
         rule="7",
         file=_INTERLOCK,
-        find="        if epoch != self._epoch:\n",
+        find="        if epoch != self._epoch or (halts is not None and halts != self._halts):\n",
         replace="        if False:  # mutant: a command waiting here still goes out after a stop\n",
         tests=[
             "tests/programme/test_interlock.py::test_a_command_waiting_for_its_turn_is_superseded_by_a_stop",

@@ -376,6 +376,7 @@ async def test_finding_13_turn_after_a_long_pause_is_announced_again() -> None:
     slow = next(e for e in said(rig, "slow_down") if e.at >= resumed)
     lead = (slow.at - fresh[-1].at).total_seconds()
     assert lead >= 5.0 - EPS
+    assert fresh[-1].data["seconds"] >= 5.0 - EPS  # it announces the lead it keeps
     await rig.close()
 
 

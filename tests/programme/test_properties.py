@@ -587,6 +587,27 @@ DISTANCE_BOUND_AFTER_A_WAIT_AT_TURN = scenario(
     ),
 )
 
+# Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): a turn waiting
+# for its cue's receipt held a 51 s half squat to 61 s (rule 5: at most 60 s).
+HALF_SQUAT_HELD_FOR_A_RECEIPT = scenario(
+    [
+        {"direction": "forward", "distance": 5, "speed": 1.0},
+        {"direction": "backward", "duration": 51, "speed": 1.0, "posture": "half_squat"},
+    ],
+    [],
+    speaker=False,
+    receipt=12.0,
+    shutdown=True,
+    options=EngineOptions(
+        cue_lead_time=0,
+        turn_speed=1.0,
+        turn_duration=1,
+        max_backward_speed=2.0,
+        start_countdown=5,
+        summary_interval=0,
+    ),
+)
+
 _SHORT = EngineOptions(
     cue_lead_time=0,
     turn_mode=TurnMode.SLOW,
@@ -764,6 +785,7 @@ INCLINE_AFTER_A_LATE_START_LANDS_IN_THE_TURN = scenario(
 @example(data=INCLINE_QUEUED_BEFORE_A_PAUSE)
 @example(data=DISTANCE_BOUND_AFTER_A_WAIT_AT_TURN)
 @example(data=SPEAKER_FLAPS_BETWEEN_COUNTDOWN_CUES)
+@example(data=HALF_SQUAT_HELD_FOR_A_RECEIPT)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

@@ -12,6 +12,7 @@ from .events import CueType, Direction, EventType, ProgrammeStatus
 from .interlock import AT_REST_KMH, Origin, Verb
 from .options import TurnMode
 from .run import _SegmentMeter
+from .schema import HALF_SQUAT_MAX_S, Posture
 
 TURN_SPEED_TOLERANCE = 0.01  # km/h: the FTMS speed resolution
 CUE_RECEIPT_WAIT_S = 10.0  # rule 2: a turn waits this long for its cue to be accepted
@@ -81,6 +82,11 @@ class TurnsMixin(EngineCore):
         if longest is not None and run.phase_start is not None:
             # Rule 8 holds too: a distance segment never outlasts its bound, heard or not.
             give_up = min(give_up, run.phase_start + timedelta(seconds=longest))
+        interval = run.phase.interval
+        if interval is not None and interval.segment.posture is Posture.HALF_SQUAT:
+            # Rule 5 holds too: a half squat never outlasts its 60 s, heard or not.
+            left = HALF_SQUAT_MAX_S - self._phase_elapsed(now)
+            give_up = min(give_up, now + timedelta(seconds=max(left, 0.0)))
         if now >= give_up:
             run.receipt_missed, run.receipt_wait_since = True, None
             _LOGGER.warning("No speaker accepted the turn cue: pausing at the turn instead")
