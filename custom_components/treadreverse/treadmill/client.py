@@ -189,6 +189,7 @@ class _Session:
     partial: TreadmillData | None = None
     stale_until: datetime | None = None
     waiters: list[_Waiter] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)  # kinds of bad data already logged
 
 
 _RESULT_FAILURES: dict[int, CommandFailure] = {
@@ -478,7 +479,9 @@ class FtmsTreadmill(Treadmill):
         try:
             record = ftms.decode_treadmill_data(data)
         except FtmsDecodeError as err:
-            _LOGGER.debug("%s: bad treadmill data: %s", self.name, err)
+            # A broken packet breaks the record it belonged to: its other parts go too.
+            self._session.partial = None
+            self._drop("treadmill data", err)
             return
         partial_record = self._session.partial
         if partial_record is not None:
@@ -513,7 +516,7 @@ class FtmsTreadmill(Treadmill):
         try:
             status = ftms.decode_machine_status(data)
         except FtmsDecodeError as err:
-            _LOGGER.debug("%s: bad machine status: %s", self.name, err)
+            self._drop("machine status", err)
             return
         seen, self._last_status = self._last_status, bytes(data)
         control_lost = status.code in _CONTROL_LOST
@@ -563,7 +566,7 @@ class FtmsTreadmill(Treadmill):
         try:
             response = ftms.decode_response(data)
         except FtmsDecodeError as err:
-            _LOGGER.debug("%s: bad control point response: %s", self.name, err)
+            self._drop("control point response", err)
             return
         waiters = [
             w for w in self._session.waiters if w.opcode == response.opcode and not w.future.done()
@@ -572,7 +575,8 @@ class FtmsTreadmill(Treadmill):
         # indication was lost can never make the stop wait for its timeout.
         waiters.sort(key=lambda w: not w.priority)
         if not waiters:
-            _LOGGER.debug("%s: unexpected response %s", self.name, response)
+            # For no request in flight (another op code, or late): nothing to hand it to.
+            self._drop("unexpected control point response", response)
             return
         self._session.waiters.remove(waiters[0])
         waiters[0].future.set_result(response)
@@ -584,7 +588,24 @@ class FtmsTreadmill(Treadmill):
         try:
             self.training_status = ftms.decode_training_status(data)
         except FtmsDecodeError as err:
-            _LOGGER.debug("%s: bad training status: %s", self.name, err)
+            self._drop("training status", err)
+
+    def _drop(self, kind: str, why: object) -> None:
+        """Log data the client drops: once per kind and link at info, then at debug.
+
+        A treadmill that keeps sending bad data would otherwise flood the log; the first
+        one is worth knowing about, the rest are the same news.
+        """
+        if kind in self._session.dropped:
+            _LOGGER.debug("%s: dropped %s: %s", self.name, kind, why)
+            return
+        self._session.dropped.add(kind)
+        _LOGGER.info(
+            "%s: dropped %s it cannot use (more of the kind are logged at debug): %s",
+            self.name,
+            kind,
+            why,
+        )
 
     def _expect(self, echo: MachineStatus) -> _Echo:
         """Remember that the machine will confirm our command with this status."""
