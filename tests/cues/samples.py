@@ -8,7 +8,7 @@ from custom_components.treadreverse.cues import TEST_ANNOUNCEMENT, Quantity, Ter
 from custom_components.treadreverse.programme.builtins import BUILTIN_KEYS
 from custom_components.treadreverse.programme.events import CueType, EventType
 
-# What the engine sends with a summary (programme/engine.py _summary_data).
+# What the engine sends with a summary (programme/accounting.py _summary_data).
 SUMMARY_DATA: dict[str, Any] = {
     "distance_m": 1530.4,
     "backward_distance_m": 240.2,
@@ -16,7 +16,7 @@ SUMMARY_DATA: dict[str, Any] = {
     "forward_distance_m": 1290.2,
     "forward_time_s": 600.0,
 }
-# The interval data every public event carries (programme/engine.py _interval_data).
+# The interval data every public event carries (programme/core.py _interval_data).
 INTERVAL_DATA: dict[str, Any] = {
     "programme": "first_steps",
     "name": "Backward intervals, first steps",
