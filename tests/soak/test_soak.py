@@ -64,6 +64,8 @@ class Figures:
         self.virtual_s = 0.0
         self.warnings = 0
         self.memory: tuple[int, int] | None = None
+        self.snapshot: tracemalloc.Snapshot | None = None  # at the baseline
+        self.growth: list[str] = []  # where memory grew most since the baseline
 
     def distinct(self) -> dict[str, int]:
         """Return each distinct failure (the rule and what broke, without the moment)."""
@@ -174,6 +176,7 @@ def _memory(figures: Figures, done: int) -> None:
     current = tracemalloc.get_traced_memory()[0]
     if done == MEMORY_FROM:
         figures.memory = (current, current)
+        figures.snapshot = tracemalloc.take_snapshot()
     elif figures.memory is not None:
         figures.memory = (figures.memory[0], current)
 
@@ -227,6 +230,9 @@ async def test_soak(
         await world.stop()
         assert TAPE.machine is not None
         TAPE.machine.close()  # the machine outlives every instance: switch it off last
+        if figures.snapshot is not None:
+            grown = tracemalloc.take_snapshot().compare_to(figures.snapshot, "lineno")
+            figures.growth = [str(stat) for stat in grown[:12]]
     finally:
         if watchdog is not None:
             watchdog.close()
@@ -310,4 +316,5 @@ def _report(figures: Figures, wall: float) -> None:
             f"soak: memory after session {MEMORY_FROM} {base / 1e6:.1f} MB, "
             f"at the end {last / 1e6:.1f} MB ({(last - base) / max(base, 1) * 100:+.2f} %)"
         )
+        lines += [f"soak: grew at {line}" for line in figures.growth]
     print("\n".join(lines))  # noqa: T201
