@@ -114,10 +114,11 @@ valid_items = st.recursive(
 )
 names = st.text(min_size=1, max_size=40).filter(str.strip)
 
+valid_definitions = st.fixed_dictionaries(
+    {"name": names, "segments": st.lists(valid_items, min_size=1, max_size=5)}
+)
 definitions: st.SearchStrategy[Any] = st.one_of(
-    st.fixed_dictionaries(
-        {"name": names, "segments": st.lists(valid_items, min_size=1, max_size=5)}
-    ),
+    valid_definitions,
     st.builds(
         lambda head, bad, tail: {"name": "One bad field", "segments": [*head, bad, *tail]},
         st.lists(valid_segments(), max_size=2),

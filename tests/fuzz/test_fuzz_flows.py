@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.treadreverse.const import DOMAIN
 
+from .budget import examples
 from .strategies import garbage, numbers
 from .surfaces import errors_logged
 from .tally import Refused, outcome
@@ -96,6 +97,7 @@ def _finite_numbers(data: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("kind", ["simulated", "manual"])
+@examples(ci=40)
 @given(data=st.data())
 async def test_config_flow_refuses_or_creates_a_valid_entry(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture, kind: str, data: st.DataObject
@@ -131,6 +133,7 @@ async def test_config_flow_refuses_or_creates_a_valid_entry(
     assert not errors_logged(caplog)
 
 
+@examples(ci=40)
 @given(data=st.data())
 async def test_options_flow_refuses_or_saves_valid_options(
     hass: HomeAssistant,
@@ -162,6 +165,7 @@ async def test_options_flow_refuses_or_saves_valid_options(
     assert not errors_logged(caplog)
 
 
+@examples(ci=40)
 @given(data=st.data())
 async def test_reconfigure_refuses_or_keeps_valid_ranges(
     hass: HomeAssistant,

@@ -26,6 +26,7 @@ from custom_components.treadreverse.programme.schema import (
 )
 from custom_components.treadreverse.treadmill.base import Capabilities, Range
 
+from .budget import examples
 from .strategies import definitions
 from .tally import Refused, outcome
 
@@ -61,6 +62,7 @@ def _check_compiled(programme: Programme) -> None:
             assert interval.speed <= timeline.backward_cap
 
 
+@examples()
 @given(definition=definitions)
 def test_definitions_are_refused_by_kind_or_compile_within_the_rules(definition: Any) -> None:
     """No raw error, no accepted invalid programme."""

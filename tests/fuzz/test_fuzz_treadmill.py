@@ -30,6 +30,7 @@ from custom_components.treadreverse.treadmill.simulator import (
     create_simulated_treadmill,
 )
 
+from .budget import examples
 from .tally import Refused, outcome
 
 NOTIFIED = [ftms.TREADMILL_DATA, ftms.MACHINE_STATUS, ftms.CONTROL_POINT, ftms.TRAINING_STATUS]
@@ -135,6 +136,7 @@ async def _stream(stream: list[tuple[str, list[bytes]]], in_flight: bool) -> Non
     await settle(20)
 
 
+@examples(treadmill=True)
 @given(stream=st.lists(packets, max_size=12), in_flight=st.booleans())
 def test_byte_streams_are_dropped_never_crash_never_move_the_belt(
     caplog: pytest.LogCaptureFixture, stream: list[tuple[str, list[bytes]]], in_flight: bool
@@ -199,6 +201,7 @@ async def _set_up(characteristics: frozenset[str], values: dict[str, bytes]) -> 
     return True
 
 
+@examples(treadmill=True)
 @given(
     characteristics=st.frozensets(st.sampled_from([*NOTIFIED, *READ])),
     values=st.dictionaries(st.sampled_from(READ), reads),
