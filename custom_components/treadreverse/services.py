@@ -29,7 +29,7 @@ from .helpers import (
 )
 from .programme.builtins import BUILTIN_PROGRAMMES
 from .programme.interlock import Origin
-from .programme.schema import ErrorKind, ProgrammeError
+from .programme.schema import MAX_STRING, ErrorKind, ProgrammeError
 from .programmes import parse_definition, programme_key
 from .storage import PROGRAMMES_KEY
 
@@ -59,10 +59,12 @@ def _number(value: Any) -> float:
         raise vol.Invalid("expected a number") from err
 
 
+# A programme's key or name: text no longer than a programme's name may be.
+PROGRAMME_KEY = vol.All(cv.string, vol.Length(min=1, max=MAX_STRING))
 ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
 START_SCHEMA = ENTRY_SCHEMA.extend(
     {
-        vol.Exclusive(ATTR_PROGRAMME, "programme"): cv.string,
+        vol.Exclusive(ATTR_PROGRAMME, "programme"): PROGRAMME_KEY,
         vol.Exclusive(ATTR_DEFINITION, "programme"): dict,
         vol.Optional(ATTR_SPEED_SCALE, default=1.0): vol.All(_number, vol.Range(min=0.5, max=1.5)),
         vol.Optional(ATTR_WAIT_FOR_PERSON): cv.boolean,
@@ -79,7 +81,7 @@ SESSIONS_SCHEMA = ENTRY_SCHEMA.extend(
 SAVE_SCHEMA = vol.Schema(
     {vol.Required(ATTR_DEFINITION): dict, vol.Optional(ATTR_OVERWRITE, default=False): cv.boolean}
 )
-DELETE_SCHEMA = vol.Schema({vol.Required(ATTR_PROGRAMME): cv.string})
+DELETE_SCHEMA = vol.Schema({vol.Required(ATTR_PROGRAMME): PROGRAMME_KEY})
 
 type Handler = Callable[[TreadmillCoordinator, ServiceCall], Coroutine[Any, Any, None]]
 

@@ -183,3 +183,16 @@ async def test_an_integer_too_large_for_a_float_is_a_schema_refusal(
     with pytest.raises(vol.Invalid):
         await _call(hass, action, {"config_entry_id": loaded_simulated.entry_id, field: 10**400})
     assert hass.states.get(STATUS).state == "idle"
+
+
+@pytest.mark.parametrize("action", ["delete_programme", "start_programme"])
+async def test_a_programme_key_longer_than_a_name_is_a_schema_refusal(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, person: MockUser, action: str
+) -> None:
+    """A key of a megabyte was slugified and looked up; now refused by length at the edge."""
+    data = {"programme": "x" * 1_000_000}
+    if action == "start_programme":
+        data["config_entry_id"] = loaded_simulated.entry_id
+    with pytest.raises(vol.Invalid):
+        await _call(hass, action, data)
+    assert hass.states.get(STATUS).state == "idle"
