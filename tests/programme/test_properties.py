@@ -608,6 +608,26 @@ HALF_SQUAT_HELD_FOR_A_RECEIPT = scenario(
     ),
 )
 
+# Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): the link dropped
+# in a turn as a person set 1.0 (its reply lost: the stored target is 1.0 or 1.5); resumed,
+# the turn "slowed" the resting belt to 1.5 again, which the interlock refused as a raise.
+SLOW_DOWN_AFTER_A_LOST_LOWERING = scenario(
+    [
+        {"direction": "forward", "distance": 5, "speed": 3.0},
+        {"direction": "backward", "distance": 5, "speed": 1.0},
+    ],
+    [(14.0, "drop_link"), (14.0, "manual set_speed person 1.0")],
+    shutdown=True,
+    options=EngineOptions(
+        cue_lead_time=0,
+        turn_speed=1.5,
+        turn_duration=1,
+        max_backward_speed=2.0,
+        start_countdown=5,
+        summary_interval=0,
+    ),
+)
+
 _SHORT = EngineOptions(
     cue_lead_time=0,
     turn_mode=TurnMode.SLOW,
@@ -786,6 +806,7 @@ INCLINE_AFTER_A_LATE_START_LANDS_IN_THE_TURN = scenario(
 @example(data=DISTANCE_BOUND_AFTER_A_WAIT_AT_TURN)
 @example(data=SPEAKER_FLAPS_BETWEEN_COUNTDOWN_CUES)
 @example(data=HALF_SQUAT_HELD_FOR_A_RECEIPT)
+@example(data=SLOW_DOWN_AFTER_A_LOST_LOWERING)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

@@ -195,6 +195,11 @@ class Interlock:
         return self._low if self._low is not None and self._low == self._high else None
 
     @property
+    def stored_target_at_most(self) -> float | None:
+        """Return a speed the stored target is surely at or below, when one is known."""
+        return self._high
+
+    @property
     def _target_low(self) -> float | None:
         """Return a speed the stored target is surely at or above, when one is known."""
         if self._low is not None:

@@ -165,6 +165,9 @@ class TurnsMixin(EngineCore):
         stored = self.interlock.stored_target
         if stored is not None:
             return stored > speed + 1e-6
+        at_most = self.interlock.stored_target_at_most
+        if at_most is not None and at_most <= speed + 1e-6:
+            return False  # a lost reply left it between two values, both at or below
         measured = self._treadmill.data.speed
         return run.target_speed > speed + 1e-6 or (measured is not None and measured > speed + 1e-6)
 
