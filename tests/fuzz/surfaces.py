@@ -76,9 +76,22 @@ async def refused_or_done(call: Awaitable[Any]) -> Any:
     raise Refused from error
 
 
+def _fake_audio(record: logging.LogRecord) -> bool:
+    """Return whether Home Assistant's TTS failed to tag the test engine's fake MP3 bytes.
+
+    tests/integration/speakers.py answers with a few MP3 frame headers, not audio; mutagen
+    sometimes cannot tag them. Nothing of treadreverse's: a real engine returns real audio.
+    """
+    return record.name == "homeassistant.components.tts" and record.getMessage().startswith(
+        "ID3 tag error"
+    )
+
+
 def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     """Return the records at error level or above, then forget every record."""
-    bad = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    bad = [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and not _fake_audio(r)
+    ]
     caplog.clear()
     return bad
 

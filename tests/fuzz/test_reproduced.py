@@ -196,3 +196,11 @@ async def test_a_programme_key_longer_than_a_name_is_a_schema_refusal(
     with pytest.raises(vol.Invalid):
         await _call(hass, action, data)
     assert hass.states.get(STATUS).state == "idle"
+
+
+def test_a_field_named_with_the_internal_separator_keeps_its_kind() -> None:
+    """Found by scripts/fuzz: a key of the unit separator split the reason, losing the kind."""
+    with pytest.raises(ProgrammeError) as err:
+        Programme.from_dict({"\x1f": None})
+    assert err.value.kind is ErrorKind.UNKNOWN_FIELD
+    assert err.value.placeholders == {"field": "\x1f"}

@@ -168,6 +168,9 @@ def _invalid(
 ) -> vol.Invalid:
     """Build a voluptuous error carrying our kind, reason and placeholders."""
     values = json.dumps({name: str(value) for name, value in placeholders.items()})
+    # The reason may quote the input (an unknown field's name): the separator must not
+    # appear in it, or the kind would be lost (JSON escapes it in the values).
+    reason = reason.replace(_SEP, "\ufffd")
     return vol.Invalid(_SEP.join((kind, reason, values)), path=path or [])
 
 
