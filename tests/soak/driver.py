@@ -289,6 +289,10 @@ class Driver:
     async def perform(self, what: str) -> None:
         """Carry out one drawn action or fault."""
         words = what.split()
+        if words[0] in ("person", "automation") and self._would_start_anew(words):
+            # One programme per session: the rules judge a trace of one programme.
+            self._note(f"{what} (skipped: the session's programme has ended)")
+            return
         if words[0] in ("person", "automation"):
             value = float(words[3]) if len(words) > 3 and _is_number(words[3]) else None
             self._launch(words[0], words[1], words[2], value, extra=words[3:])
@@ -303,6 +307,15 @@ class Driver:
             self._speaker(words[1], words[2:])
             return
         self._fault(words)
+
+    def _would_start_anew(self, words: list[str]) -> bool:
+        """Return whether an action would start a second programme in this session."""
+        engine = TAPE.engine
+        ended = TAPE.started > 0 and (engine is None or engine.status not in ACTIVE)
+        surface, verb = words[1], words[2]
+        return ended and (
+            verb == "start" or (verb == "resume" and surface in ("switch", "button_start"))
+        )
 
     def _fault(self, words: list[str]) -> None:
         """Inject a fault into the machine, marking the tape first."""
