@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
 from hypothesis import given, strategies as st
 import pytest
@@ -16,10 +17,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.treadreverse.const import DOMAIN
 from custom_components.treadreverse.storage import PROGRAMMES_KEY
+from tests.integration.conftest import advance
 
 from .budget import examples
 from .strategies import definitions, garbage, numbers, valid_definitions
-from .surfaces import callers, errors_logged, observed, refused_or_done, reset
+from .surfaces import STATUS, callers, errors_logged, observed, refused_or_done, reset
 from .tally import Refused, outcome
 
 ENTRY_ID = "01SIMULATEDTREADMILL00000"
@@ -146,8 +148,9 @@ async def _one_call(
     target: str,
     call: tuple[str, str, dict[str, Any]],
     context: Context,
+    undo: bool = True,
 ) -> None:
-    """Make one call and hold it to the outcomes; undo it when it was accepted."""
+    """Make one call and hold it to the outcomes; undo it when it was accepted (if asked)."""
     domain, service, data = call
     programmes = dict(hass.data[PROGRAMMES_KEY].programmes)
     before = observed(hass, entry)
@@ -164,7 +167,7 @@ async def _one_call(
         if refused:
             assert observed(hass, entry) == before, f"{target} {data!r} changed state"
             raise Refused
-    if not refused:
+    if undo and not refused:
         await reset(hass, entry, programmes)
 
 
@@ -231,3 +234,48 @@ async def _callers(hass: HomeAssistant) -> dict[str, Context]:
         _CALLERS.clear()
         _CALLERS[id(hass)] = await callers(hass)
     return _CALLERS[id(hass)]
+
+
+async def _running(hass: HomeAssistant, freezer: FrozenDateTimeFactory, person: Context) -> None:
+    """Let the person start first_steps and walk until it runs, unless it runs already."""
+    if hass.states.get(STATUS).state == "running":
+        return
+    data = {"config_entry_id": ENTRY_ID}
+    await hass.services.async_call(DOMAIN, "stop", data, blocking=True, context=Context())
+    await hass.services.async_call(
+        DOMAIN,
+        "start_programme",
+        {**data, "programme": "first_steps", "wait_for_person": False},
+        blocking=True,
+        context=person,
+    )
+    await advance(hass, freezer, 15)
+    assert hass.states.get(STATUS).state == "running"
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+@examples(ci=20)
+@given(data=st.data(), caller=st.sampled_from(["person", "guest", "automation", "unknown user"]))
+async def test_refusals_leave_a_running_programme_alone(
+    hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
+    loaded_simulated: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    data: st.DataObject,
+    caller: str,
+) -> None:
+    """The same calls while the belt moves: a refusal changes nothing, the belt included."""
+    contexts = await _callers(hass)
+    await _running(hass, freezer, contexts["person"])
+    values = data.draw(action_data(name), label="data")
+    await _one_call(
+        hass,
+        entry=loaded_simulated,
+        caplog=caplog,
+        target=f"running: {name}",
+        call=(DOMAIN, name, values),
+        context=contexts[caller],
+        undo=False,
+    )
