@@ -628,6 +628,38 @@ SLOW_DOWN_AFTER_A_LOST_LOWERING = scenario(
     ),
 )
 
+
+# Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): a turn cue's
+# receipt arriving after the console paused the belt, the link dropped, or a console
+# change made the programme advisory began the turn anyway (rules 6 and 1).
+def _late_receipt(fault: str, turn_speed: float = 1.0) -> dict[str, Any]:
+    """Return the forward-then-backward scenario whose cue is accepted 3 s late."""
+    faults = [(14.0, fault)]
+    if fault == "drop_link":
+        faults.append((14.0, "manual set_speed person 1.0"))
+    return scenario(
+        [
+            {"direction": "forward", "distance": 5, "speed": 3.0},
+            {"direction": "backward", "distance": 5, "speed": 1.0},
+        ],
+        faults,
+        receipt=3.0,
+        shutdown=True,
+        options=EngineOptions(
+            cue_lead_time=0,
+            turn_speed=turn_speed,
+            turn_duration=1,
+            max_backward_speed=2.0,
+            start_countdown=5,
+            summary_interval=0,
+        ),
+    )
+
+
+RECEIPT_AFTER_A_CONSOLE_PAUSE = _late_receipt("console_pause")
+RECEIPT_AFTER_A_CONSOLE_SPEED = _late_receipt("console_speed")
+RECEIPT_AFTER_A_LINK_DROP = _late_receipt("drop_link", turn_speed=1.5)
+
 _SHORT = EngineOptions(
     cue_lead_time=0,
     turn_mode=TurnMode.SLOW,
@@ -807,6 +839,9 @@ INCLINE_AFTER_A_LATE_START_LANDS_IN_THE_TURN = scenario(
 @example(data=SPEAKER_FLAPS_BETWEEN_COUNTDOWN_CUES)
 @example(data=HALF_SQUAT_HELD_FOR_A_RECEIPT)
 @example(data=SLOW_DOWN_AFTER_A_LOST_LOWERING)
+@example(data=RECEIPT_AFTER_A_CONSOLE_PAUSE)
+@example(data=RECEIPT_AFTER_A_CONSOLE_SPEED)
+@example(data=RECEIPT_AFTER_A_LINK_DROP)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

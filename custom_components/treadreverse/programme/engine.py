@@ -321,8 +321,10 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
         if run is None or event is not run.turn_cue or run.turn_cue_heard or run.receipt_missed:
             return
         run.turn_cue_heard = True
-        if run.receipt_wait_since is not None:
-            run.receipt_wait_since = None
+        waiting, run.receipt_wait_since = run.receipt_wait_since is not None, None
+        if waiting and self.status is ProgrammeStatus.RUNNING:
+            # Only a segment still running ends here: a pause (the console's too) or a
+            # turn begun meanwhile (advisory) owns what happens next.
             self._end_segment(skipped=False, at=self._clock.now())
 
     def snapshot(self) -> EngineSnapshot:
