@@ -913,19 +913,31 @@ def check_leaving(trace: RuleTrace) -> None:
             e.type is CueType.STOP_THE_BELT and e.at >= event.at for e in trace.events
         ):
             raise _fail(trace, "rule 7", event.at, "advisory completion without 'stop the belt'")
+        person_started = [m for m in trace.marks("console_start") if m.at >= event.at]
         if trace.remote_control and not advisory and _link_up(trace, event.at) and not links:
             end = trace.belt[-1]
-            if end.running:
+            if end.running and not person_started:  # the person's own start after it
                 raise _fail(trace, "rule 7", end.at, "completed, the belt still runs")
 
 
 def _link_up(trace: RuleTrace, moment: datetime) -> bool:
-    """Return whether the link was up at a moment (by the link marks)."""
+    """Return whether the link was up at a moment (by the link marks and the engine's word).
+
+    A link dropped in the middle of a command ("drop_link_during") shows as the engine's
+    pause for "disconnected"; only a reconnect mark brings it back.
+    """
     up = True
-    for mark in trace.marks("drop_link", "reconnect"):
-        if mark.at > moment:
+    for entry in trace.entries:
+        if entry.at > moment:
             break
-        up = mark.name == "reconnect"
+        if entry.kind == "mark" and entry.name in ("drop_link", "reconnect"):
+            up = entry.name == "reconnect"
+        elif (
+            entry.kind == "event"
+            and entry.value.type is EventType.PROGRAMME_PAUSED
+            and entry.value.data.get("reason") == "disconnected"
+        ):
+            up = False
     return up
 
 
