@@ -660,6 +660,27 @@ RECEIPT_AFTER_A_CONSOLE_PAUSE = _late_receipt("console_pause")
 RECEIPT_AFTER_A_CONSOLE_SPEED = _late_receipt("console_speed")
 RECEIPT_AFTER_A_LINK_DROP = _late_receipt("drop_link", turn_speed=1.5)
 
+# Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): a turn that fell
+# back to pause-and-wait, a person's lowering lost with the link, then a resume: the turn
+# "slowed" the resting belt to turn speed, which the interlock refused as a raise at rest.
+SLOW_DOWN_OF_A_RESTING_BELT = scenario(
+    [
+        {"direction": "forward", "distance": 5, "speed": 4.0},
+        {"direction": "backward", "distance": 5, "speed": 1.0},
+    ],
+    [(15.0, "drop_link"), (15.0, "manual set_speed person 1.0")],
+    receipt=3.0,
+    shutdown=True,
+    options=EngineOptions(
+        cue_lead_time=0,
+        turn_speed=1.5,
+        turn_duration=1,
+        max_backward_speed=2.0,
+        start_countdown=5,
+        summary_interval=0,
+    ),
+)
+
 _SHORT = EngineOptions(
     cue_lead_time=0,
     turn_mode=TurnMode.SLOW,
@@ -842,6 +863,7 @@ INCLINE_AFTER_A_LATE_START_LANDS_IN_THE_TURN = scenario(
 @example(data=RECEIPT_AFTER_A_CONSOLE_PAUSE)
 @example(data=RECEIPT_AFTER_A_CONSOLE_SPEED)
 @example(data=RECEIPT_AFTER_A_LINK_DROP)
+@example(data=SLOW_DOWN_OF_A_RESTING_BELT)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

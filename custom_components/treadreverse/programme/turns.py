@@ -168,6 +168,16 @@ class TurnsMixin(EngineCore):
         at_most = self.interlock.stored_target_at_most
         if at_most is not None and at_most <= speed + 1e-6:
             return False  # a lost reply left it between two values, both at or below
+        if (
+            not self.interlock.running
+            and at_most is not None
+            and at_most <= self.interlock.cap + 1e-6
+        ):
+            # Not running by our command or a status (a measurement after a reconnect may
+            # be stale), its stored target within the cap: the next start sets its speed
+            # first (rule 3), and a write now could raise what it stores. A belt the
+            # console runs meanwhile is paused by the turn's timeout.
+            return False
         measured = self._treadmill.data.speed
         return run.target_speed > speed + 1e-6 or (measured is not None and measured > speed + 1e-6)
 
