@@ -607,3 +607,23 @@ async def test_review_a_raise_is_judged_when_it_is_sent() -> None:
         await rig.engine.set_incline(5.0)
     assert refused.value.key == "raise_too_soon"
     await rig.close()
+
+
+async def test_a_confirmed_automation_start_asks_for_control_again() -> None:
+    """Rule 10: the console took control back in an earlier session; an automation's next
+    programme, confirmed by the person, asks for control again and starts the belt
+    (found by scripts/soak: its start was refused, "the console has control").
+    """
+    rig = Rig()
+    rig.tm.control_lost()
+    await rig.run(1)
+    assert rig.engine.interlock.control_taken_back
+    plan = programme(seg(duration=30, speed=3.0))
+    await rig.engine.start(plan, key=None, wait_for_person=True, origin=Origin.AUTOMATION)
+    await rig.run(2)
+    assert rig.engine.status is S.WAITING
+    rig.engine.confirm_person(Origin.PERSON)
+    await rig.run_until(lambda: rig.engine.status is S.RUNNING, limit=30)
+    await rig.run_until(lambda: rig.tm.speed >= 3.0 - EPS, limit=30)
+    assert not rig.engine.interlock.control_taken_back
+    await rig.close()

@@ -183,6 +183,11 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
         if origin is not Origin.PERSON:
             return  # only the person at the belt confirms (rule 9)
         self.interlock.lift_latch(origin)
+        if not run.resume_waits and self.can_control and self.interlock.control_taken_back:
+            # The person starting an automation's programme starts anew (rule 10): ask
+            # for control again, within the countdown, as a person's own start does.
+            task = asyncio.get_running_loop().create_task(self._reclaim_control(origin))
+            self._own(task)
         for cancel in self._run_timers:
             cancel()
         self._run_timers.clear()
@@ -214,6 +219,13 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
             except CommandError as err:
                 self._emit(CueType.COMMAND_FAILED, command="pause", reason=err.failure.value)
                 raise
+
+    async def _reclaim_control(self, origin: Origin) -> None:
+        """Ask the treadmill for control again; a failure leaves the start to be refused."""
+        try:
+            await self.interlock.take_control(origin)
+        except CommandError as err:
+            _LOGGER.warning("Could not ask for control again: %s", err)
 
     async def resume(self, origin: Origin = Origin.PERSON) -> None:
         """Continue a paused programme; a stopped belt restarts after the countdown."""
