@@ -610,8 +610,10 @@ async def test_review_a_raise_is_judged_when_it_is_sent() -> None:
 
 
 async def test_a_confirmed_automation_start_asks_for_control_again() -> None:
-    """Rule 10: the console took control back in an earlier session; an automation's next
-    programme, confirmed by the person, asks for control again and starts the belt
+    """Rule 10: a person confirming an automation's programme takes control back.
+
+    The console took control back in an earlier session; the next programme, started by
+    an automation and confirmed by the person, asks for control again and starts the belt
     (found by scripts/soak: its start was refused, "the console has control").
     """
     rig = Rig()
