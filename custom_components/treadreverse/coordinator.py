@@ -160,8 +160,8 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
     @property
     def device_id(self) -> str | None:
         """Return this treadmill's device registry id (a Bluetooth one is known by address)."""
-        device = dr.async_get(self.hass).async_get_device(
-            identifiers={device_identifier(self.config_entry)}
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            device_identifier(self.config_entry), self.config_entry.entry_id
         )
         return device.id if device else None
 

@@ -91,7 +91,7 @@ def async_remember_device_information(
         entry, data={**entry.data, CONF_DEVICE_INFORMATION: asdict(information)}
     )
     registry = dr.async_get(hass)
-    if device := registry.async_get_device(identifiers={device_identifier(entry)}):
+    if device := registry.async_get_device_by_identifier(device_identifier(entry), entry.entry_id):
         registry.async_update_device(
             device.id,
             manufacturer=information.manufacturer,
@@ -110,6 +110,6 @@ def async_identify_by_address(hass: HomeAssistant, entry: ConfigEntry[Any]) -> N
     if not entry.data.get(CONF_ADDRESS):
         return
     registry = dr.async_get(hass)
-    device = registry.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    device = registry.async_get_device_by_identifier((DOMAIN, entry.entry_id), entry.entry_id)
     if device is not None:
         registry.async_update_device(device.id, new_identifiers={device_identifier(entry)})

@@ -172,3 +172,18 @@ async def test_stored_information_shown_without_the_link_and_renewed_at_connecti
     assert peripheral.connected
     assert shown(the_device(hass, entry)) == updated
     assert entry.data[CONF_DEVICE_INFORMATION] == asdict(updated)
+
+
+async def test_no_deprecated_device_registry_calls(
+    hass: HomeAssistant, loaded_simulated: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Set-up and bus events look the device up without a call Home Assistant deprecates.
+
+    device_registry.async_get_device stops working in 2027.8 (found by scripts/soak).
+    """
+    coordinator = loaded_simulated.runtime_data.coordinator
+    assert coordinator.device_id is not None
+    logged = [r.getMessage() for r in caplog.get_records("setup")] + [
+        r.getMessage() for r in caplog.records
+    ]
+    assert not [line for line in logged if "device_registry.async_get_device" in line]
