@@ -681,6 +681,28 @@ SLOW_DOWN_OF_A_RESTING_BELT = scenario(
     ),
 )
 
+# Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): a pause-mode
+# turn's pause replied late; the turn ended before the reply, took the belt for running
+# and sent the next segment's speed to a resting belt instead of counting down.
+PAUSE_TURN_WITH_A_LATE_REPLY = scenario(
+    [
+        {"direction": "forward", "distance": 5, "speed": 1.0},
+        {"direction": "backward", "distance": 5, "speed": 2.0},
+    ],
+    [(0.0, "late_reply pause")],
+    speaker=False,
+    shutdown=True,
+    options=EngineOptions(
+        cue_lead_time=0,
+        turn_mode=TurnMode.PAUSE,
+        turn_speed=1.0,
+        turn_duration=1,
+        max_backward_speed=2.0,
+        start_countdown=5,
+        summary_interval=0,
+    ),
+)
+
 _SHORT = EngineOptions(
     cue_lead_time=0,
     turn_mode=TurnMode.SLOW,
@@ -864,6 +886,7 @@ INCLINE_AFTER_A_LATE_START_LANDS_IN_THE_TURN = scenario(
 @example(data=RECEIPT_AFTER_A_CONSOLE_SPEED)
 @example(data=RECEIPT_AFTER_A_LINK_DROP)
 @example(data=SLOW_DOWN_OF_A_RESTING_BELT)
+@example(data=PAUSE_TURN_WITH_A_LATE_REPLY)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

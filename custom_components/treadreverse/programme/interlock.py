@@ -300,6 +300,9 @@ class Interlock:
                     # Rule 11: the pause still goes out when the slow-down failed.
                     _LOGGER.warning("Could not lower the speed before pausing: %s", err)
             self._check_epoch(Verb.PAUSE, epoch)
+            # Pausing from the moment it is sent: a reply still on its way (late) must not
+            # let a set_speed count as sent to a running belt.
+            self._running = False
             try:
                 await self._treadmill.pause()
             finally:
