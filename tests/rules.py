@@ -465,7 +465,7 @@ def raises(trace: RuleTrace) -> tuple[list[datetime], list[datetime]]:
     speed: list[datetime] = []
     incline: list[datetime] = []
     previous: Belt | None = None
-    rising = False
+    rising: datetime | None = None  # when the deck last rose
     for state in trace.belt:
         if previous is not None:
             started = state.running and not previous.running
@@ -482,9 +482,12 @@ def raises(trace: RuleTrace) -> tuple[list[datetime], list[datetime]]:
                 and previous.incline is not None
                 and state.incline > previous.incline + EPS
             )
-            if up and not rising:
-                incline.append(state.at)
-            rising = up
+            if up:
+                # Samples closer than the motor's steps show it still now and then: a rise
+                # within 2 s of the last one is the same raise.
+                if rising is None or (state.at - rising).total_seconds() > 2.0:
+                    incline.append(state.at)
+                rising = state.at
         previous = state
     return speed, incline
 
