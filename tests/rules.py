@@ -486,10 +486,24 @@ def raises(trace: RuleTrace) -> tuple[list[datetime], list[datetime]]:
                 # Samples closer than the motor's steps show it still now and then: a rise
                 # within 2 s of the last one is the same raise.
                 if rising is None or (state.at - rising).total_seconds() > 2.0:
-                    incline.append(state.at)
+                    incline.append(_raised_at(trace, previous.at, state.at))
                 rising = state.at
         previous = state
     return speed, incline
+
+
+def _raised_at(trace: RuleTrace, before: datetime, seen: datetime) -> datetime:
+    """Return when a deck rise first seen at `seen` began.
+
+    That is the set_incline that caused it (written since the sample before), as a speed
+    raise is timed from its command; else when it was seen (the console's).
+    """
+    written = [
+        c.at
+        for c in trace.commands
+        if c.name == "set_incline" and before - timedelta(seconds=1) <= c.at <= seen
+    ]
+    return written[-1] if written else seen
 
 
 def check_stagger(trace: RuleTrace) -> None:
