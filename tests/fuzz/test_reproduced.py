@@ -123,6 +123,19 @@ def test_deep_nesting_is_refused_without_recursing() -> None:
     Programme.from_dict({"name": "x", "segments": [_nested(5)]})  # the deepest allowed
 
 
+@pytest.mark.parametrize("depth", [6, 20, 150])
+def test_deep_nesting_in_tuples_is_refused_too(depth: int) -> None:
+    """Found by review: a template's literal gives tuples, which skipped the depth check
+    (6-97 deep accepted, deeper a raw RecursionError).
+    """
+    block: dict[str, Any] = {"repeat": 1, "segments": (SEGMENT,)}
+    for _ in range(depth - 1):
+        block = {"repeat": 1, "segments": (block,)}
+    with pytest.raises(ProgrammeError) as err:
+        Programme.from_dict({"name": "x", "segments": (block,)})
+    assert err.value.kind is ErrorKind.TOO_DEEP
+
+
 def test_a_huge_integer_is_out_of_range() -> None:
     """An integer too large for a float was an OverflowError."""
     with pytest.raises(ProgrammeError) as err:

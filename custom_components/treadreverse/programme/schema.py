@@ -322,7 +322,8 @@ def _check_depth(data: object) -> None:
     pending: list[tuple[object, str, int]] = [(data, "", 0)]
     while pending:
         value, prefix, depth = pending.pop()
-        if not isinstance(value, Mapping) or not isinstance(items := value.get("segments"), list):
+        items = value.get("segments") if isinstance(value, Mapping) else None
+        if not isinstance(items, list | tuple):  # a template's literal gives tuples
             continue
         if depth > MAX_DEPTH:
             raise ProgrammeError(
