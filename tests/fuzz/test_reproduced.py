@@ -125,8 +125,10 @@ def test_deep_nesting_is_refused_without_recursing() -> None:
 
 @pytest.mark.parametrize("depth", [6, 20, 150])
 def test_deep_nesting_in_tuples_is_refused_too(depth: int) -> None:
-    """Found by review: a template's literal gives tuples, which skipped the depth check
-    (6-97 deep accepted, deeper a raw RecursionError).
+    """Found by review: repeat blocks nested in tuples are refused as too deep.
+
+    A template's literal gives tuples, which skipped the depth check (6-97 deep accepted,
+    deeper a raw RecursionError).
     """
     block: dict[str, Any] = {"repeat": 1, "segments": (SEGMENT,)}
     for _ in range(depth - 1):
