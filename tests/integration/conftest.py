@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.treadreverse.clock import HomeAssistantClock
 from custom_components.treadreverse.const import (
     CONF_KIND,
     CONF_MAX_INCLINE,
@@ -26,6 +27,7 @@ from custom_components.treadreverse.const import (
     DOMAIN,
     Kind,
 )
+from custom_components.treadreverse.treadmill.simulator import SimulatedFtmsPeripheral
 
 from .speakers import RecordingPlayer, RecordingTTS, async_setup_speakers
 
@@ -109,3 +111,28 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Serialise registry entries and states the way Home Assistant core's snapshots do."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+# The simulated Bluetooth treadmill standing in for a real one (a module may define its own).
+@pytest.fixture
+async def peripheral(hass: HomeAssistant) -> AsyncGenerator[SimulatedFtmsPeripheral]:
+    """Return a simulated FTMS peripheral standing in for a Bluetooth treadmill."""
+    machine = SimulatedFtmsPeripheral(HomeAssistantClock(hass))
+    yield machine
+    machine.close()
+
+
+@pytest.fixture
+def bluetooth_treadmill(peripheral: SimulatedFtmsPeripheral) -> Generator[None]:
+    """Let the integration reach the simulated peripheral instead of real Bluetooth."""
+    with (
+        patch(
+            "custom_components.treadreverse.treadmills.bluetooth.async_ble_device_from_address",
+            return_value=object(),
+        ),
+        patch(
+            "custom_components.treadreverse.treadmills.bleak_connector",
+            return_value=peripheral.connect,
+        ),
+    ):
+        yield

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
 from typing import Any
 from unittest.mock import patch
 
@@ -17,7 +16,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
-from custom_components.treadreverse.clock import HomeAssistantClock
 from custom_components.treadreverse.const import DOMAIN
 from custom_components.treadreverse.treadmill.ftms import ResultCode
 from custom_components.treadreverse.treadmill.simulator import SimulatedFtmsPeripheral
@@ -26,30 +24,6 @@ from .conftest import advance
 
 ADDRESS = "AA:BB:CC:DD:EE:FF"
 FTMS_DATA = {"kind": "ftms", "address": ADDRESS, "name": "Garage treadmill"}
-
-
-@pytest.fixture
-async def peripheral(hass: HomeAssistant) -> AsyncGenerator[SimulatedFtmsPeripheral]:
-    """Return a simulated FTMS peripheral standing in for a Bluetooth treadmill."""
-    machine = SimulatedFtmsPeripheral(HomeAssistantClock(hass))
-    yield machine
-    machine.close()
-
-
-@pytest.fixture
-def bluetooth_treadmill(peripheral: SimulatedFtmsPeripheral) -> Generator[None]:
-    """Let the integration reach the simulated peripheral instead of real Bluetooth."""
-    with (
-        patch(
-            "custom_components.treadreverse.treadmills.bluetooth.async_ble_device_from_address",
-            return_value=object(),
-        ),
-        patch(
-            "custom_components.treadreverse.treadmills.bleak_connector",
-            return_value=peripheral.connect,
-        ),
-    ):
-        yield
 
 
 def ftms_entry(**options: Any) -> MockConfigEntry:

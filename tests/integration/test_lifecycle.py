@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Generator
 import logging
 from typing import Any
 from unittest.mock import patch
@@ -16,7 +15,6 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.treadreverse.clock import HomeAssistantClock
 from custom_components.treadreverse.const import DOMAIN
 from custom_components.treadreverse.treadmill.simulator import SimulatedFtmsPeripheral
 
@@ -25,30 +23,6 @@ from .conftest import advance
 ADDRESS = "AA:BB:CC:DD:EE:01"
 STATUS = "sensor.garage_treadmill_programme_status"
 SHORT = {"name": "Short", "segments": [{"direction": "forward", "duration": 20, "speed": 3.0}]}
-
-
-@pytest.fixture
-async def peripheral(hass: HomeAssistant) -> AsyncGenerator[SimulatedFtmsPeripheral]:
-    """Return a simulated FTMS peripheral standing in for a Bluetooth treadmill."""
-    machine = SimulatedFtmsPeripheral(HomeAssistantClock(hass))
-    yield machine
-    machine.close()
-
-
-@pytest.fixture
-def bluetooth_treadmill(peripheral: SimulatedFtmsPeripheral) -> Generator[None]:
-    """Let the integration reach the simulated peripheral instead of real Bluetooth."""
-    with (
-        patch(
-            "custom_components.treadreverse.treadmills.bluetooth.async_ble_device_from_address",
-            return_value=object(),
-        ),
-        patch(
-            "custom_components.treadreverse.treadmills.bleak_connector",
-            return_value=peripheral.connect,
-        ),
-    ):
-        yield
 
 
 def ftms_entry(**options: Any) -> MockConfigEntry:

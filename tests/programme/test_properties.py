@@ -192,6 +192,19 @@ def scenario(
     } | fields
 
 
+def _no_lead(turn_speed: float = 1.0, **fields: Any) -> EngineOptions:
+    """Return the short options most pinned counterexamples ran with (no cue lead time)."""
+    return EngineOptions(
+        cue_lead_time=0,
+        turn_speed=turn_speed,
+        turn_duration=1,
+        max_backward_speed=2.0,
+        start_countdown=5,
+        summary_interval=0,
+        **fields,
+    )
+
+
 class _Errors(logging.Handler):
     """Keep ERROR records of the integration's loggers."""
 
@@ -533,14 +546,7 @@ SET_SPEED_WHILE_A_STOP_IS_IN_FLIGHT = scenario(
     [(0.0, "lose_reply stop"), (23.0, "manual set_speed person 1.0")],
     deceleration=0.05,
     shutdown=True,
-    options=EngineOptions(
-        cue_lead_time=0,
-        turn_speed=1.0,
-        turn_duration=1,
-        max_backward_speed=2.0,
-        start_countdown=5,
-        summary_interval=0,
-    ),
+    options=_no_lead(turn_speed=1.0),
 )
 
 # Found by soak-properties 20000 (seed 20261203; interlock bug, since fixed): an
@@ -555,14 +561,7 @@ INCLINE_QUEUED_BEFORE_A_PAUSE = scenario(
     speaker=False,
     reply_latency=0.3,
     shutdown=True,
-    options=EngineOptions(
-        cue_lead_time=0,
-        turn_speed=1.0,
-        turn_duration=1,
-        max_backward_speed=2.0,
-        start_countdown=5,
-        summary_interval=0,
-    ),
+    options=_no_lead(turn_speed=1.0),
 )
 
 # Found by soak-properties 20000 (seed 20261203): the speaker fails, the turn into the
@@ -577,14 +576,7 @@ DISTANCE_BOUND_AFTER_A_WAIT_AT_TURN = scenario(
     ],
     [(26.0, "speaker_off")],
     shutdown=True,
-    options=EngineOptions(
-        cue_lead_time=0,
-        turn_speed=1.0,
-        turn_duration=1,
-        max_backward_speed=2.0,
-        start_countdown=5,
-        summary_interval=0,
-    ),
+    options=_no_lead(turn_speed=1.0),
 )
 
 # Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): a turn waiting
@@ -598,14 +590,7 @@ HALF_SQUAT_HELD_FOR_A_RECEIPT = scenario(
     speaker=False,
     receipt=12.0,
     shutdown=True,
-    options=EngineOptions(
-        cue_lead_time=0,
-        turn_speed=1.0,
-        turn_duration=1,
-        max_backward_speed=2.0,
-        start_countdown=5,
-        summary_interval=0,
-    ),
+    options=_no_lead(turn_speed=1.0),
 )
 
 # Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): the link dropped
@@ -618,14 +603,7 @@ SLOW_DOWN_AFTER_A_LOST_LOWERING = scenario(
     ],
     [(14.0, "drop_link"), (14.0, "manual set_speed person 1.0")],
     shutdown=True,
-    options=EngineOptions(
-        cue_lead_time=0,
-        turn_speed=1.5,
-        turn_duration=1,
-        max_backward_speed=2.0,
-        start_countdown=5,
-        summary_interval=0,
-    ),
+    options=_no_lead(turn_speed=1.5),
 )
 
 
@@ -645,14 +623,7 @@ def _late_receipt(fault: str, turn_speed: float = 1.0) -> dict[str, Any]:
         faults,
         receipt=3.0,
         shutdown=True,
-        options=EngineOptions(
-            cue_lead_time=0,
-            turn_speed=turn_speed,
-            turn_duration=1,
-            max_backward_speed=2.0,
-            start_countdown=5,
-            summary_interval=0,
-        ),
+        options=_no_lead(turn_speed=turn_speed),
     )
 
 
@@ -671,14 +642,7 @@ SLOW_DOWN_OF_A_RESTING_BELT = scenario(
     [(15.0, "drop_link"), (15.0, "manual set_speed person 1.0")],
     receipt=3.0,
     shutdown=True,
-    options=EngineOptions(
-        cue_lead_time=0,
-        turn_speed=1.5,
-        turn_duration=1,
-        max_backward_speed=2.0,
-        start_countdown=5,
-        summary_interval=0,
-    ),
+    options=_no_lead(turn_speed=1.5),
 )
 
 # Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): a pause-mode
@@ -692,15 +656,7 @@ PAUSE_TURN_WITH_A_LATE_REPLY = scenario(
     [(0.0, "late_reply pause")],
     speaker=False,
     shutdown=True,
-    options=EngineOptions(
-        cue_lead_time=0,
-        turn_mode=TurnMode.PAUSE,
-        turn_speed=1.0,
-        turn_duration=1,
-        max_backward_speed=2.0,
-        start_countdown=5,
-        summary_interval=0,
-    ),
+    options=_no_lead(turn_speed=1.0, turn_mode=TurnMode.PAUSE),
 )
 
 _SHORT = EngineOptions(
