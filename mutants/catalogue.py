@@ -199,10 +199,10 @@ MUTANTS: list[Mutant] = [
         rule="3",
         finding=5,
         file=_INTERLOCK,
-        find=("            goal = lower_to\n            if self.capped:\n"),
+        find=("        goal = lower_to\n        if self.capped:\n"),
         replace=(
-            "            goal = lower_to\n"
-            "            if False:  # mutant: the stored target stays above the cap\n"
+            "        goal = lower_to\n"
+            "        if False:  # mutant: the stored target stays above the cap\n"
         ),
         tests=[f"{FIND}test_finding_05_pause_turn_lowers_the_stored_target_before_pausing"],
         why="a console restart after a pause-mode turn runs backward at the forward speed",
@@ -738,6 +738,27 @@ MUTANTS: list[Mutant] = [
         replace="        self._check_allowed(Verb.PAUSE, origin)\n",
         tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
         why="an automation's incline change asked before a person's pause reaches the paused belt",
+    ),
+    Mutant(
+        id="M23-pause-waits-behind-a-lost-reply",
+        rule="1",
+        file="custom_components/treadreverse/programme/interlock.py",
+        find="        if goal is None or not self._needs_lowering(goal):\n",
+        replace="        if False:  # mutant: every pause waits for the command in flight\n",
+        tests=[
+            "tests/programme/test_interlock.py::test_a_pause_jumps_a_command_whose_reply_is_lost",
+            "tests/programme/test_properties.py::test_safety_rules_hold",
+        ],
+        why="a turn's timeout pause waits out a lost reply: the belt runs on 5 s past the bound",
+    ),
+    Mutant(
+        id="M24-client-pause-queued-behind-a-lost-reply",
+        rule="1",
+        file="custom_components/treadreverse/treadmill/client.py",
+        find='        await self._send("pause", ftms.pause(), echo, priority=True)\n',
+        replace='        await self._submit("pause", ftms.pause(), echo)  # mutant: queued\n',
+        tests=["tests/treadmill/test_client.py::test_pause_jumps_a_stuck_command"],
+        why="the client writes a pause only after a stuck command's reply timeout",
     ),
 ]
 

@@ -231,3 +231,26 @@ async def test_a_failed_reply_forgets_the_stored_target() -> None:
     assert bench.lock.stored_target is None
     bench.lock.close()
     bench.tm.close()
+
+
+async def test_a_pause_jumps_a_command_whose_reply_is_lost() -> None:
+    """Rule 1: a pause with nothing to lower first goes out at once, not after a lost reply.
+
+    Behind a set_incline whose reply never comes it would wait out the reply timeout: a
+    turn's timeout pause came 2 s after the rule's bound (soak-properties, seed 20261203).
+    """
+    bench = Bench()
+    await bench.started(3.0)
+    bench.tm.lose_reply("set_incline")
+    incline = asyncio.get_running_loop().create_task(bench.lock.set_incline(P, 1.0))
+    await bench.run(0.5)
+    pause = asyncio.get_running_loop().create_task(bench.lock.pause(Origin.SAFETY))
+    await bench.run(0.5)
+    assert bench.names()[-2:] == ["set_incline", "pause"]
+    assert pause.done()
+    await pause
+    await bench.run(6)
+    with pytest.raises(CommandError):
+        await incline
+    bench.lock.close()
+    bench.tm.close()

@@ -296,6 +296,24 @@ async def test_stop_jumps_a_stuck_queue(simulated: Factory, clock: ManualClock) 
     assert E.STOPPED not in recorder.types()
 
 
+async def test_pause_jumps_a_stuck_command(simulated: Factory, clock: ManualClock) -> None:
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    await run(treadmill.start())
+    await run(treadmill.set_speed(4.0))
+    sim.lose_indication(ControlOpcode.SET_TARGET_INCLINATION)
+    stuck = start_task(treadmill.set_incline(2.0))
+    await settle(50)
+    assert not stuck.done()
+    # The pause reaches the belt at once, not after the stuck command's reply timeout.
+    await run(treadmill.pause())
+    assert sim.state is BeltState.PAUSED
+    await clock.advance(6)
+    with pytest.raises(CommandError) as err:
+        stuck.result()
+    assert err.value.failure is CommandFailure.TIMEOUT
+
+
 async def test_stop_answered_first_when_a_pause_indication_is_lost(
     simulated: Factory, clock: ManualClock
 ) -> None:

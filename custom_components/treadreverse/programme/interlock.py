@@ -289,10 +289,16 @@ class Interlock:
         """Pause; lower the stored target first while it matters (rules 3 and 11)."""
         self._check_allowed(Verb.PAUSE, origin)
         self._halts += 1
+        goal = lower_to
+        if self.capped:
+            goal = self.cap if goal is None else min(goal, self.cap)
+        if goal is None or not self._needs_lowering(goal):
+            # Nothing to lower first: the pause jumps the queue as a stop does. Behind a
+            # command whose reply is lost it would wait out the reply timeout, and a turn
+            # that never slowed would be paused seconds after its timeout (rule 1).
+            await self._write_pause()
+            return
         async with self._turn() as epoch:
-            goal = lower_to
-            if self.capped:
-                goal = self.cap if goal is None else min(goal, self.cap)
             if goal is not None:
                 try:
                     await self._lower_stored_target(goal, epoch)
@@ -300,15 +306,19 @@ class Interlock:
                     # Rule 11: the pause still goes out when the slow-down failed.
                     _LOGGER.warning("Could not lower the speed before pausing: %s", err)
             self._check_epoch(Verb.PAUSE, epoch)
-            # Pausing from the moment it is sent: a reply still on its way (late) must not
-            # let a set_speed count as sent to a running belt.
+            await self._write_pause()
+
+    async def _write_pause(self) -> None:
+        """Write a pause; the belt counts as resting from the moment it is sent."""
+        # A reply still on its way (late) must not let a set_speed count as sent to a
+        # running belt.
+        self._running = False
+        try:
+            await self._treadmill.pause()
+        finally:
+            # Even a pause whose reply was lost may have landed: no raise counts on a
+            # running belt until a start or a status says so again.
             self._running = False
-            try:
-                await self._treadmill.pause()
-            finally:
-                # Even a pause whose reply was lost may have landed: no raise counts on a
-                # running belt until a start or a status says so again.
-                self._running = False
 
     async def start(self, origin: Origin, speed: float) -> None:
         """Start after a released countdown: the speed first, confirmed, then START."""
@@ -448,6 +458,14 @@ class Interlock:
         epoch = self._epoch
         async with self._lock:
             yield epoch
+
+    def _needs_lowering(self, goal: float) -> bool:
+        """Return whether `_lower_stored_target(goal)` would write anything now."""
+        return (
+            not self.control_taken_back
+            and not (self._high is not None and self._high <= goal + _EPS)
+            and self._target_low is not None
+        )
 
     async def _lower_stored_target(self, goal: float, epoch: int | None = None) -> None:
         """Set the stored target at or below `goal`; never raise it, never against rule 7/10."""

@@ -573,7 +573,8 @@ class FtmsTreadmill(Treadmill):
         ]
         # A stop's indication goes to the stop first, so that a pause whose own
         # indication was lost can never make the stop wait for its timeout.
-        waiters.sort(key=lambda w: not w.priority)
+        # A pause jumps the queue too, but a stop still comes first.
+        waiters.sort(key=lambda w: (w.name != "stop", not w.priority))
         if not waiters:
             # For no request in flight (another op code, or late): nothing to hand it to.
             self._drop("unexpected control point response", response)
@@ -663,9 +664,16 @@ class FtmsTreadmill(Treadmill):
         await self._submit("start", ftms.start_or_resume(), echo)
 
     async def pause(self) -> None:
-        """Pause the belt."""
+        """Pause the belt, written ahead of a command still waiting for its reply.
+
+        Like a stop it does not wait in the queue: behind a command whose indication was
+        lost it would wait out the reply timeout, and a turn's safety pause would come
+        seconds late (rule 1). Unlike a stop it leaves the queue alone; what the engine
+        queued behind it is superseded by the interlock, not here.
+        """
+        self._require_link("pause")
         echo = MachineStatus(MachineStatusCode.STOPPED_OR_PAUSED, ftms.PAUSE)
-        await self._submit("pause", ftms.pause(), echo)
+        await self._send("pause", ftms.pause(), echo, priority=True)
 
     async def set_speed(self, speed: float) -> None:
         """Set the target speed in km/h; out of the machine's range is refused."""
