@@ -760,6 +760,18 @@ MUTANTS: list[Mutant] = [
         tests=["tests/treadmill/test_client.py::test_pause_jumps_a_stuck_command"],
         why="the client writes a pause only after a stuck command's reply timeout",
     ),
+    Mutant(
+        id="M25-late-pause-reply-overrides-a-console-start",
+        rule="10",
+        file="custom_components/treadreverse/programme/interlock.py",
+        find="            if starts == self._starts:\n",
+        replace="            if True:  # mutant: a late pause reply hides the person's start\n",
+        tests=[
+            "tests/programme/test_interlock.py::test_a_console_start_outlives_a_late_pause_reply",
+            "tests/programme/test_properties.py::test_safety_rules_hold",
+        ],
+        why="the programme's next speed is refused after the person restarted the belt",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

@@ -254,3 +254,24 @@ async def test_a_pause_jumps_a_command_whose_reply_is_lost() -> None:
         await incline
     bench.lock.close()
     bench.tm.close()
+
+
+async def test_a_console_start_outlives_a_late_pause_reply() -> None:
+    """A person's console start while our pause's reply is late: the belt counts as running.
+
+    The late reply took it for paused again, and the programme's next speed was refused as
+    a raise at rest (soak-properties, seed 20261203).
+    """
+    bench = Bench()
+    await bench.started(3.0)
+    bench.tm.late_reply("pause", 1.2)
+    pause = asyncio.get_running_loop().create_task(bench.lock.pause(Origin.SAFETY))
+    await bench.run(0.5)
+    assert not bench.lock.running
+    bench.tm.console_start()
+    await bench.run(1.0)
+    await pause
+    assert bench.lock.running
+    await bench.do(bench.lock.set_speed(P, 3.5))  # no raise at rest: the belt runs
+    bench.lock.close()
+    bench.tm.close()

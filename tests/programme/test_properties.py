@@ -834,6 +834,24 @@ TURN_TIMEOUT_BEHIND_A_LOST_REPLY = scenario(
     shutdown=True,
 )
 
+# Found by soak-properties 20000 (seed 20261203; interlock bug, since fixed): a turn's
+# timeout pause is answered 1.2 s late; meanwhile the person starts the belt on the
+# console. The late reply took the belt for paused again, and the next segment's speed
+# was refused as a raise at rest (the programme paused on its own command).
+CONSOLE_START_WHILE_A_PAUSE_REPLY_IS_LATE = scenario(
+    [
+        {"direction": "forward", "distance": 7, "speed": 6.0},
+        {"direction": "backward", "distance": 18, "speed": 2.0, "ramp_to": {"speed": 0.5}},
+        {"direction": "forward", "distance": 8, "speed": 5.0},
+        {"direction": "backward", "distance": 5, "speed": 1.0},
+    ],
+    [(141.0, "console_start")],
+    options=replace(_SHORT, turn_speed=0.5, turn_duration=2, start_countdown=12),
+    deceleration=0.3,
+    reply_latency=1.2,
+    shutdown=True,
+)
+
 
 @example(data=PERSON_INCLINE_WHILE_PAUSED)
 @example(data=PERSON_INCLINE_RAISE_WHILE_CONSOLE_PAUSED)
@@ -860,6 +878,7 @@ TURN_TIMEOUT_BEHIND_A_LOST_REPLY = scenario(
 @example(data=SLOW_DOWN_OF_A_RESTING_BELT)
 @example(data=PAUSE_TURN_WITH_A_LATE_REPLY)
 @example(data=TURN_TIMEOUT_BEHIND_A_LOST_REPLY)
+@example(data=CONSOLE_START_WHILE_A_PAUSE_REPLY_IS_LATE)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

@@ -139,6 +139,7 @@ class Interlock:
         self.stops = 0  # counts every stop, ours or the console's: a start in preparation sees it
         self.control_taken_back = False
         self._running = False  # as far as confirmed commands and statuses tell
+        self._starts = 0  # every start, ours or the console's, as sent or reported
         # Bounds of the machine's stored target speed (None: nothing known). Equal bounds
         # are the exact target; a lost reply leaves it between the old and the new value.
         self._low: float | None = None
@@ -313,12 +314,15 @@ class Interlock:
         # A reply still on its way (late) must not let a set_speed count as sent to a
         # running belt.
         self._running = False
+        starts = self._starts
         try:
             await self._treadmill.pause()
         finally:
             # Even a pause whose reply was lost may have landed: no raise counts on a
-            # running belt until a start or a status says so again.
-            self._running = False
+            # running belt until a start or a status says so again; one that came while
+            # the reply was awaited (the person started it on the console) still does.
+            if starts == self._starts:
+                self._running = False
 
     async def start(self, origin: Origin, speed: float) -> None:
         """Start after a released countdown: the speed first, confirmed, then START."""
@@ -339,6 +343,7 @@ class Interlock:
             self._check_epoch(Verb.START, epoch, halts)
             self._raised[Verb.SET_SPEED] = self._clock.now()
             self._running = True  # a start whose reply is lost may have started all the same
+            self._starts += 1
             await self._treadmill.start()
 
     async def set_speed(self, origin: Origin, speed: float) -> None:
@@ -525,6 +530,7 @@ class Interlock:
             # The person started the belt on the console: their start lifts the latch.
             self.latched = False
             self._running = True
+            self._starts += 1
             self._raised[Verb.SET_SPEED] = self._clock.now()
         elif kind is MachineEventType.PAUSED:
             self._running = False
