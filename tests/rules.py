@@ -650,9 +650,12 @@ def check_stop_latch(trace: RuleTrace) -> None:
             if own:
                 asked.remove(key)
             if (latched or blocked) and entry.name not in HALTS:
-                if blocked and not latched and own and not _raising(entry):
+                running = entry.belt is not None and entry.belt.running
+                if blocked and not latched and own and (running or not _raising(entry)):
                     # Rule 6 is about the integration moving the belt by itself: a
-                    # person's own change that raises nothing starts nothing.
+                    # person's own change that raises nothing starts nothing, and one
+                    # on a belt that runs (an advisory programme's pause leaves it to
+                    # them, rule 10) is their choice, not a start.
                     continue
                 if not _lowering(entry, trace, capped):
                     rule = "rule 7 (stop latch)" if latched else "rule 6 (nothing moves)"
