@@ -383,25 +383,39 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
             unsubscribe()
         self._unsubscribers.clear()
         await self.engine.close_link()
+        # After the writes of a session the shutdown ended (the store waits for them).
         await self.store.async_save_now()
 
     async def _async_record_interrupted_session(self) -> None:
-        """Record a session a restart or crash cut off, once: as its last checkpoint held it."""
-        active = self.store.record.active_session
+        """Record a session a restart or crash cut off, once: as its last checkpoint held it.
+
+        A session the log already holds ended and was logged, but the crash came before its
+        totals were saved: it is counted, not logged again. The log is written first, so a
+        crash during this start-up only repeats it.
+        """
+        store = self.store
+        active = store.record.active_session
         if active is None:
             return
+        session = await store.sessions.async_get(active["id"]) if "id" in active else None
+        if session is None:
+            session = self._interrupted(active)
+            await store.sessions.async_append([session])
+        store.record.totals.add(session)
+        store.record.active_session = None
+        # One write holds the totals with the session and no active session: counted once.
+        await store.async_save_now()
+
+    def _interrupted(self, active: dict[str, Any]) -> dict[str, Any]:
+        """Return the session a checkpoint holds, as it is logged."""
+        if active.get("outcome"):
+            # It had ended (the main file names a finished session until the log has it).
+            return active
         _LOGGER.warning(
             "The programme %s was running when Home Assistant stopped; recorded as aborted",
             active.get("programme_name"),
         )
-        session = cut_off_session(active, now=dt_util.utcnow().isoformat(), reason="restart")
-        totals = self.store.record.totals
-        totals.backward_distance_m += float(session.get("backward_distance_m") or 0.0)
-        totals.backward_time_s += float(session.get("backward_time_s") or 0.0)
-        self.store.add_session(session)
-        self.store.record.active_session = None
-        # One write holds the session, the totals and no active session: counted exactly once.
-        await self.store.async_save_now()
+        return cut_off_session(active, now=dt_util.utcnow().isoformat(), reason="restart")
 
     @callback
     def _on_data(self, data: LiveData) -> None:
@@ -495,20 +509,13 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
 
     @callback
     def _on_session_end(self, session: SessionRecord) -> None:
-        """Store a finished session and add it to the lifetime totals."""
-        record = session.to_dict()
-        totals = self.store.record.totals
-        totals.backward_distance_m += session.backward_distance_m
-        totals.backward_time_s += session.backward_time_s
-        if session.outcome == "completed":
-            totals.sessions_completed += 1
+        """Add a finished session to the lifetime totals now, and store it."""
         self._stop_checkpoints()
-        self.store.record.active_session = None
-        self.store.add_session(record)
         # Written at once, not after the save delay: a crash just after the end must not
-        # turn the session into a cut-off one (recorded from its last checkpoint).
+        # turn the session into a cut-off one (recorded from its last checkpoint). The
+        # unload's final save waits for these writes (the store's lock).
         self.config_entry.async_create_task(
-            self.hass, self.store.async_save_now(), "treadreverse save session"
+            self.hass, self.store.end_session(session.to_dict()), "treadreverse save session"
         )
         self._publish()
         if not self.keep_connected:

@@ -38,7 +38,7 @@ async def async_get_config_entry_diagnostics(
             "live": asdict(treadmill.data),
             "engine": asdict(coordinator.engine.snapshot()),
             "totals": asdict(coordinator.store.record.totals),
-            "stored_sessions": len(coordinator.store.record.sessions),
+            "stored_sessions": await coordinator.store.sessions.async_count(),
             "speakers": entry.runtime_data.announcer.health(),
         },
         TO_REDACT,

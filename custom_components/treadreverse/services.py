@@ -224,8 +224,8 @@ def _entry_action(
 
 async def _get_sessions(call: ServiceCall) -> ServiceResponse:
     """Return the newest sessions first."""
-    sessions = _coordinator(call).store.record.sessions
-    return {"sessions": list(reversed(sessions[-call.data[ATTR_LIMIT] :]))}
+    sessions = await _coordinator(call).store.sessions.async_newest(call.data[ATTR_LIMIT])
+    return {"sessions": [*sessions]}
 
 
 def _running_keys(hass: HomeAssistant) -> set[str]:

@@ -36,7 +36,7 @@ async def callers(hass: HomeAssistant) -> dict[str, Context]:
     }
 
 
-def observed(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[Any, ...]:
+async def observed(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[Any, ...]:
     """Return what a refusal must leave as it was: states, belt, library, sessions."""
     coordinator = entry.runtime_data.coordinator
     simulator = coordinator.treadmill.simulator
@@ -53,7 +53,7 @@ def observed(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[Any, ...]:
         simulator.target_speed,
         simulator.target_incline,
         dict(hass.data[PROGRAMMES_KEY].programmes),
-        len(coordinator.store.record.sessions),
+        await coordinator.store.sessions.async_count(),
         dict(entry.options),
         dict(entry.data),
     )

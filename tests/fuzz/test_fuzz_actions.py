@@ -153,7 +153,7 @@ async def _one_call(
     """Make one call and hold it to the outcomes; undo it when it was accepted (if asked)."""
     domain, service, data = call
     programmes = dict(hass.data[PROGRAMMES_KEY].programmes)
-    before = observed(hass, entry)
+    before = await observed(hass, entry)
     errors_logged(caplog)
     response = domain == DOMAIN and RESPONSE.get(service, False)
     with outcome(target):
@@ -165,7 +165,7 @@ async def _one_call(
         await hass.async_block_till_done()
         assert not errors_logged(caplog), f"{target} {data!r} logged an error"
         if refused:
-            assert observed(hass, entry) == before, f"{target} {data!r} changed state"
+            assert await observed(hass, entry) == before, f"{target} {data!r} changed state"
             raise Refused
     if undo and not refused:
         await reset(hass, entry, programmes)

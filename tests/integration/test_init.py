@@ -95,7 +95,7 @@ async def test_unload_during_programme_records_abort(
     # Slowed to the turn speed, then paused: the belt runs down by itself.
     assert simulator.state == "paused"
     assert simulator.writes[-2:] == [bytes([0x02, 100, 0]), bytes([0x08, 0x02])]
-    session = coordinator.store.record.sessions[-1]
+    [session] = await coordinator.store.sessions.async_newest(1)
     assert (session["outcome"], session["reason"]) == ("aborted", "unload")
     # The person is told, before the speakers are released.
     assert player.messages[-1] == (
@@ -132,7 +132,7 @@ async def test_restart_records_running_programme_as_aborted(
     assert await hass.config_entries.async_setup(simulated_entry.entry_id)
     await hass.async_block_till_done()
     coordinator = simulated_entry.runtime_data.coordinator
-    session = coordinator.store.record.sessions[-1]
+    [session] = await coordinator.store.sessions.async_newest(1)
     assert (session["outcome"], session["reason"]) == ("aborted", "restart")
     assert hass.states.get(STATUS).state == "idle"
     assert not coordinator.treadmill.simulator.belt_running
@@ -153,7 +153,8 @@ async def test_home_assistant_stop_leaves_safely(
     await start(hass, loaded_simulated, programme="first_steps")
     await advance(hass, freezer, 30)
     await hass.async_stop()
-    assert coordinator.store.record.sessions[-1]["reason"] == "restart"
+    [session] = await coordinator.store.sessions.async_newest(1)
+    assert session["reason"] == "restart"
     assert coordinator.treadmill.simulator.state == "paused"
     # Said while the speakers still worked: shutdown jobs run before background tasks stop.
     assert player.messages[-1].startswith("Home Assistant is stopping this programme.")
@@ -209,11 +210,13 @@ async def test_remove_entry_deletes_storage(
     """Removing a treadmill deletes its stored sessions and totals."""
     coordinator = loaded_simulated.runtime_data.coordinator
     await coordinator.store.async_save_now()
+    await coordinator.store.sessions.async_append([{"id": "a", "outcome": "completed"}])
     key = f"{DOMAIN}.{loaded_simulated.entry_id}"
-    assert key in hass_storage
+    assert {key, f"{key}.sessions"} <= set(hass_storage)
     assert await hass.config_entries.async_remove(loaded_simulated.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+    assert f"{key}.sessions" not in hass_storage
 
 
 @pytest.mark.parametrize(
@@ -259,18 +262,22 @@ async def test_restart_mid_session_records_the_checkpoint_once(
     assert hass.states.get(STATUS).state == "running"
     # What a crash now leaves on disk (the store writes through its delayed save).
     on_disk = copy.deepcopy(hass_storage[key])
+    assert f"{key}.sessions" not in hass_storage  # no session logged yet
     checkpoint = on_disk["data"]["active_session"]
     assert checkpoint["backward_distance_m"] > 20
     assert checkpoint["backward_time_s"] > 40
     assert await hass.config_entries.async_unload(entry_id)
     await hass.async_block_till_done()
-    hass_storage[key] = on_disk  # the crash: nothing of the unload reached the disk
+    # The crash: nothing of the unload reached the disk.
+    hass_storage[key] = on_disk
+    del hass_storage[f"{key}.sessions"]
     for _restart in range(2):
         assert await hass.config_entries.async_setup(entry_id)
         await hass.async_block_till_done()
         store = loaded_simulated.runtime_data.coordinator.store
-        assert [s["id"] for s in store.record.sessions] == [checkpoint["id"]]
-        session = store.record.sessions[0]
+        sessions = await store.sessions.async_newest(10)
+        assert [s["id"] for s in sessions] == [checkpoint["id"]]
+        session = sessions[0]
         assert (session["outcome"], session["reason"]) == ("aborted", "restart")
         assert session["backward_distance_m"] == checkpoint["backward_distance_m"]
         assert session["end"] == checkpoint["end"]
@@ -329,6 +336,7 @@ async def test_a_finished_session_reaches_the_disk_at_once(
     )
     await hass.async_block_till_done()
     # No time passes: the store's delayed save has not run.
-    stored = hass_storage[f"{DOMAIN}.{loaded_simulated.entry_id}"]["data"]
-    assert stored["active_session"] is None
-    assert [s["outcome"] for s in stored["sessions"]] == ["stopped"]
+    key = f"{DOMAIN}.{loaded_simulated.entry_id}"
+    assert hass_storage[key]["data"]["active_session"] is None
+    logged = hass_storage[f"{key}.sessions"]["data"]["sessions"]
+    assert [s["outcome"] for s in logged] == ["stopped"]

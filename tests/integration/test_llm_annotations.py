@@ -8,7 +8,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.treadreverse.const import DOMAIN
+from custom_components.treadreverse.const import DOMAIN, MAX_STORED_SESSIONS
 
 STATUS = "sensor.simulated_treadmill_programme_status"
 START = f"{DOMAIN}__TreadReverseStart"
@@ -73,14 +73,15 @@ async def test_stop_and_pause_are_idempotent(
 ) -> None:
     """A second stop or pause changes nothing the first did not (what idempotent claims)."""
     simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    sessions = loaded_simulated.runtime_data.coordinator.store.sessions
     await api.async_call_tool(llm.ToolInput(START, {"programme": "first_steps"}))
     assert hass.states.get(STATUS).state == "countdown"
     for name, state in ((PAUSE, "paused"), (STOP, "idle")):
         first = await api.async_call_tool(llm.ToolInput(name, {}))
         assert first.data["response_type"] == "action_done"
         assert hass.states.get(STATUS).state == state
-        before = (simulator.state, loaded_simulated.runtime_data.coordinator.store.record.sessions)
+        before = (simulator.state, await sessions.async_newest(MAX_STORED_SESSIONS))
         await api.async_call_tool(llm.ToolInput(name, {}))
         assert hass.states.get(STATUS).state == state
-        after = (simulator.state, loaded_simulated.runtime_data.coordinator.store.record.sessions)
+        after = (simulator.state, await sessions.async_newest(MAX_STORED_SESSIONS))
         assert after == before

@@ -120,7 +120,7 @@ async def running(
     assert hass.states.get(STATUS).state == "running"
 
 
-def observed(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[Any, ...]:
+async def observed(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[Any, ...]:
     """Return what a refused call must leave as it was: programme, belt, library, sessions."""
     coordinator = entry.runtime_data.coordinator
     simulator = coordinator.treadmill.simulator
@@ -131,7 +131,7 @@ def observed(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[Any, ...]:
         simulator.target_speed,
         simulator.target_incline,
         dict(hass.data[PROGRAMMES_KEY].programmes),
-        len(coordinator.store.record.sessions),
+        await coordinator.store.sessions.async_count(),
     )
 
 
@@ -148,7 +148,7 @@ async def test_a_user_without_control_is_refused_and_nothing_changes(
     """Every action that moves the belt or changes what it will do raises Unauthorized."""
     await call(hass, "save_programme", {"definition": MINE}, admin)
     await running(hass, freezer, loaded_simulated, admin)
-    before = observed(hass, loaded_simulated)
+    before = await observed(hass, loaded_simulated)
     if action in LIBRARY:
         data, entity_id = LIBRARY[action], None
     else:
@@ -160,7 +160,7 @@ async def test_a_user_without_control_is_refused_and_nothing_changes(
     assert err.value.permission == POLICY_CONTROL
     assert err.value.entity_id == entity_id
     await advance(hass, freezer, 1)
-    assert observed(hass, loaded_simulated) == before
+    assert await observed(hass, loaded_simulated) == before
 
 
 @pytest.mark.parametrize("action", list(GUARDED))
@@ -286,13 +286,13 @@ async def test_entity_services_check_the_entity(
 ) -> None:
     """The entities' own services are refused by Home Assistant to a user without control."""
     await running(hass, freezer, loaded_simulated, admin)
-    before = observed(hass, loaded_simulated)
+    before = await observed(hass, loaded_simulated)
     domain, name = service.split(".")
     with pytest.raises(Unauthorized):
         await hass.services.async_call(
             domain, name, {"entity_id": entity_id, **data}, blocking=True, context=guest
         )
-    assert observed(hass, loaded_simulated) == before
+    assert await observed(hass, loaded_simulated) == before
 
 
 async def test_voice_and_llm_tools_check_the_speaker(

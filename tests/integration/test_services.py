@@ -75,8 +75,8 @@ async def test_programme_controls(
     # A stop by the person ends the programme: back to idle, the session recorded as stopped.
     assert hass.states.get(STATUS).state == "idle"
     assert simulator.state == "stopped"
-    sessions = loaded_simulated.runtime_data.coordinator.store.record.sessions
-    assert sessions[-1]["outcome"] == "stopped"
+    [session] = await loaded_simulated.runtime_data.coordinator.store.sessions.async_newest(1)
+    assert session["outcome"] == "stopped"
 
 
 @pytest.mark.parametrize("action", ["pause", "resume", "skip_interval"])
@@ -301,8 +301,9 @@ async def test_buttons(
 async def test_get_sessions_limit(hass: HomeAssistant, loaded_simulated: MockConfigEntry) -> None:
     """get_sessions returns the newest sessions first, up to the limit."""
     store = loaded_simulated.runtime_data.coordinator.store
-    for number in range(5):
-        store.add_session({"id": str(number), "outcome": "completed"})
+    await store.sessions.async_append(
+        {"id": str(number), "outcome": "completed"} for number in range(5)
+    )
     response = await call(
         hass,
         "get_sessions",
