@@ -772,6 +772,20 @@ MUTANTS: list[Mutant] = [
         ],
         why="the programme's next speed is refused after the person restarted the belt",
     ),
+    Mutant(
+        id="M26-raise-judged-without-targets-on-their-way",
+        rule="4",
+        file="custom_components/treadreverse/programme/interlock.py",
+        find=(
+            "        return self._is_raise_now(verb, value) or any(value > p + _EPS for p in pending)\n"
+        ),
+        replace="        return self._is_raise_now(verb, value)  # mutant: pending targets ignored\n",
+        tests=[
+            "tests/programme/test_interlock.py::test_a_target_is_judged_against_one_on_its_way",
+            "tests/programme/test_properties.py::test_safety_rules_hold",
+        ],
+        why="a ramp step behind a person's lowering is refused as a raise too soon: paused",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

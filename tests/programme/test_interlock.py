@@ -19,6 +19,7 @@ from custom_components.treadreverse.programme.interlock import (
     InterlockError,
     Origin,
     Refusal,
+    Verb,
 )
 from custom_components.treadreverse.treadmill.base import CommandError, CommandFailure
 
@@ -273,5 +274,27 @@ async def test_a_console_start_outlives_a_late_pause_reply() -> None:
     await pause
     assert bench.lock.running
     await bench.do(bench.lock.set_speed(P, 3.5))  # no raise at rest: the belt runs
+    bench.lock.close()
+    bench.tm.close()
+
+
+async def test_a_target_is_judged_against_one_on_its_way() -> None:
+    """Rule 4: behind a lowering still in flight, a target above it is a raise.
+
+    A person lowered the incline to 0 while the programme's ramp stepped down from 3: the
+    ramp's step to 2 was judged a lowering, then written after the 0 as a raise 1.5 s
+    after a speed raise, and refused (soak-properties, seed 20261203).
+    """
+    bench = Bench()
+    await bench.started(3.0)
+    await bench.do(bench.lock.set_incline(P, 3.0))
+    bench.tm.late_reply("set_incline", 1.0)
+    lowering = asyncio.get_running_loop().create_task(bench.lock.set_incline(P, 0.0))
+    await bench.run(0.25)
+    assert bench.lock.is_raise(Verb.SET_INCLINE, 2.0)
+    assert not bench.lock.is_raise(Verb.SET_INCLINE, 0.0)
+    await bench.run(1.0)
+    await lowering
+    assert bench.lock.is_raise(Verb.SET_INCLINE, 2.0)
     bench.lock.close()
     bench.tm.close()

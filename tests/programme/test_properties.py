@@ -852,6 +852,28 @@ CONSOLE_START_WHILE_A_PAUSE_REPLY_IS_LATE = scenario(
     shutdown=True,
 )
 
+# Found by soak-properties 20000 (seed 20261203; engine/interlock bug, since fixed): a
+# person lowers the incline to 0 while the programme's ramp lowers it step by step; the
+# ramp's next step (2.0) was judged a lowering against the old incline, then, written
+# after the person's 0, a raise 1.5 s after a speed raise: refused, the programme paused.
+RAMP_STEP_BEHIND_A_PERSONS_LOWERING = scenario(
+    [
+        {"direction": "backward", "duration": 37, "speed": 1.0},
+        {
+            "direction": "backward",
+            "duration": 37,
+            "speed": 1.6,
+            "incline": 3.0,
+            "ramp_to": {"speed": 1.8, "incline": 0.0},
+        },
+    ],
+    [(0.0, "manual set_speed person 1.0"), (59.5, "manual set_incline person 0.0")],
+    options=replace(_SHORT, max_backward_speed=3.0, start_countdown=12),
+    scale=1.2,
+    reply_latency=0.3,
+    shutdown=True,
+)
+
 
 @example(data=PERSON_INCLINE_WHILE_PAUSED)
 @example(data=PERSON_INCLINE_RAISE_WHILE_CONSOLE_PAUSED)
@@ -879,6 +901,7 @@ CONSOLE_START_WHILE_A_PAUSE_REPLY_IS_LATE = scenario(
 @example(data=PAUSE_TURN_WITH_A_LATE_REPLY)
 @example(data=TURN_TIMEOUT_BEHIND_A_LOST_REPLY)
 @example(data=CONSOLE_START_WHILE_A_PAUSE_REPLY_IS_LATE)
+@example(data=RAMP_STEP_BEHIND_A_PERSONS_LOWERING)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

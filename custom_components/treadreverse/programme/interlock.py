@@ -146,6 +146,9 @@ class Interlock:
         self._high: float | None = None
         self._incline: float | None = None
         self._raised: dict[Verb, datetime] = {}
+        # Targets asked for and not yet answered (waiting for their turn or in flight): a
+        # command judged now is written after them, against what they leave.
+        self._pending: dict[Verb, list[float]] = {Verb.SET_SPEED: [], Verb.SET_INCLINE: []}
         self._released = False  # the countdown released a start
         self._lock = asyncio.Lock()
         self._epoch = 0  # bumped by every stop: commands waiting here are superseded
@@ -228,6 +231,15 @@ class Interlock:
         return max(STAGGER_S - passed, 0.0)
 
     def is_raise(self, verb: Verb, value: float) -> bool:
+        """Return whether a target will be a raise when written (unknown counts as one).
+
+        Judged against the lowest of the current target and those still on their way: a
+        person's lowering in flight makes the programme's next step a raise (rule 4).
+        """
+        pending = self._pending[verb]
+        return self._is_raise_now(verb, value) or any(value > p + _EPS for p in pending)
+
+    def _is_raise_now(self, verb: Verb, value: float) -> bool:
         """Return whether a target is above the current one (unknown counts as a raise)."""
         if verb is Verb.SET_SPEED:
             # An unknown stored speed (a lost reply, a stop that may have reset it) is not
@@ -350,10 +362,10 @@ class Interlock:
         """Set the target speed: refused above the cap, too soon, at rest, or latched."""
         self._check_target(Verb.SET_SPEED, origin, speed, self.is_raise(Verb.SET_SPEED, speed))
         halts = self._halts
-        async with self._turn() as epoch:
+        async with self._pending_target(Verb.SET_SPEED, speed), self._turn() as epoch:
             # Decided again after waiting for our turn: a stop, a pause or another
             # command may have come; the raise is judged (and recorded) as it is now.
-            raising = self.is_raise(Verb.SET_SPEED, speed)
+            raising = self._is_raise_now(Verb.SET_SPEED, speed)
             self._check_target(Verb.SET_SPEED, origin, speed, raising)
             self._check_epoch(Verb.SET_SPEED, epoch, halts)
             if raising:
@@ -366,8 +378,8 @@ class Interlock:
             Verb.SET_INCLINE, origin, incline, self.is_raise(Verb.SET_INCLINE, incline)
         )
         halts = self._halts
-        async with self._turn() as epoch:
-            raising = self.is_raise(Verb.SET_INCLINE, incline)
+        async with self._pending_target(Verb.SET_INCLINE, incline), self._turn() as epoch:
+            raising = self._is_raise_now(Verb.SET_INCLINE, incline)
             self._check_target(Verb.SET_INCLINE, origin, incline, raising)
             self._check_epoch(Verb.SET_INCLINE, epoch, halts)
             if raising:
@@ -452,6 +464,16 @@ class Interlock:
         """Refuse a command a stop (or, given `halts`, a pause) came after."""
         if epoch != self._epoch or (halts is not None and halts != self._halts):
             raise CommandError(verb.value, CommandFailure.SUPERSEDED)
+
+    @asynccontextmanager
+    async def _pending_target(self, verb: Verb, value: float) -> AsyncIterator[None]:
+        """Count a target as on its way until it is answered (see is_raise)."""
+        pending = self._pending[verb]
+        pending.append(value)
+        try:
+            yield
+        finally:
+            pending.remove(value)
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[int]:
@@ -540,11 +562,11 @@ class Interlock:
             self._running = False
             self._know_target(None, self._high)
         elif kind is MachineEventType.TARGET_SPEED_CHANGED:
-            if event.value is not None and self.is_raise(Verb.SET_SPEED, event.value):
+            if event.value is not None and self._is_raise_now(Verb.SET_SPEED, event.value):
                 self._raised[Verb.SET_SPEED] = self._clock.now()
             self._know_target(event.value, event.value)
         elif kind is MachineEventType.TARGET_INCLINE_CHANGED:
-            if event.value is not None and self.is_raise(Verb.SET_INCLINE, event.value):
+            if event.value is not None and self._is_raise_now(Verb.SET_INCLINE, event.value):
                 self._raised[Verb.SET_INCLINE] = self._clock.now()
             self._incline = event.value
         elif kind is MachineEventType.CONTROL_LOST:
