@@ -786,6 +786,15 @@ MUTANTS: list[Mutant] = [
         ],
         why="a ramp step behind a person's lowering is refused as a raise too soon: paused",
     ),
+    Mutant(
+        id="M27-turn-slows-down-against-a-lowering-on-its-way",
+        rule="1",
+        file="custom_components/treadreverse/programme/turns.py",
+        find="        if coming is not None and coming <= speed + 1e-6:\n",
+        replace="        if False:  # mutant: a person's lowering on its way ignored\n",
+        tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
+        why="a turn's slow-down written after a person's lower speed is a raise in the turn",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

@@ -874,6 +874,22 @@ RAMP_STEP_BEHIND_A_PERSONS_LOWERING = scenario(
     shutdown=True,
 )
 
+# Found by soak-properties 20000 (seed 20261203; engine bug, since fixed): a person's
+# set_speed 1.0 is in flight as a turn begins; the turn judged the belt faster than its
+# 1.5 by the stored 3.0 and asked for 1.5, written after the 1.0: a raise in the turn,
+# refused, the programme paused.
+TURN_BEGINS_BEHIND_A_PERSONS_LOWERING = scenario(
+    [
+        {"direction": "forward", "distance": 7, "speed": 3.0},
+        {"direction": "backward", "distance": 5, "speed": 1.0},
+        {"direction": "forward", "distance": 5, "speed": 1.0},
+    ],
+    [(16.0, "manual set_speed person 1.0")],
+    options=replace(_SHORT, turn_speed=1.5),
+    reply_latency=0.3,
+    shutdown=True,
+)
+
 
 @example(data=PERSON_INCLINE_WHILE_PAUSED)
 @example(data=PERSON_INCLINE_RAISE_WHILE_CONSOLE_PAUSED)
@@ -902,6 +918,7 @@ RAMP_STEP_BEHIND_A_PERSONS_LOWERING = scenario(
 @example(data=TURN_TIMEOUT_BEHIND_A_LOST_REPLY)
 @example(data=CONSOLE_START_WHILE_A_PAUSE_REPLY_IS_LATE)
 @example(data=RAMP_STEP_BEHIND_A_PERSONS_LOWERING)
+@example(data=TURN_BEGINS_BEHIND_A_PERSONS_LOWERING)
 @given(data=scenarios())
 def test_safety_rules_hold(data: dict[str, Any]) -> None:
     """Every safety rule holds on random programmes, options and a hostile belt."""

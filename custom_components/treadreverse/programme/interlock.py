@@ -239,6 +239,11 @@ class Interlock:
         pending = self._pending[verb]
         return self._is_raise_now(verb, value) or any(value > p + _EPS for p in pending)
 
+    def lowest_on_its_way(self, verb: Verb) -> float | None:
+        """Return the lowest target asked for and not yet answered, if any."""
+        pending = self._pending[verb]
+        return min(pending) if pending else None
+
     def _is_raise_now(self, verb: Verb, value: float) -> bool:
         """Return whether a target is above the current one (unknown counts as a raise)."""
         if verb is Verb.SET_SPEED:

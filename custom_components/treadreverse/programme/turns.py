@@ -162,6 +162,11 @@ class TurnsMixin(EngineCore):
         """
         run = self._run
         assert run is not None
+        coming = self.interlock.lowest_on_its_way(Verb.SET_SPEED)
+        if coming is not None and coming <= speed + 1e-6:
+            # A person's lowering on its way leaves it low enough; a write after it would
+            # be a raise in the turn. Lost, the turn's timeout pauses a belt still fast.
+            return False
         stored = self.interlock.stored_target
         if stored is not None:
             return stored > speed + 1e-6
