@@ -795,6 +795,18 @@ MUTANTS: list[Mutant] = [
         tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
         why="a turn's slow-down written after a person's lower speed is a raise in the turn",
     ),
+    Mutant(
+        id="M28-console-confirmation-commands-before-control-is-back",
+        rule="10",
+        file="custom_components/treadreverse/programme/commands.py",
+        find="        if reclaim is not None and not reclaim.done() and verb not in (Verb.STOP, Verb.PAUSE):\n",
+        replace="        if False:  # mutant: commands do not wait for control asked again\n",
+        tests=[
+            "tests/programme/test_findings.py::"
+            "test_a_console_start_confirming_an_automation_start_asks_for_control_first"
+        ],
+        why="an automation's programme confirmed on the console pauses on its own refused speed",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

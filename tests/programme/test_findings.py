@@ -629,3 +629,26 @@ async def test_a_confirmed_automation_start_asks_for_control_again() -> None:
     await rig.run_until(lambda: rig.tm.speed >= 3.0 - EPS, limit=30)
     assert not rig.engine.interlock.control_taken_back
     await rig.close()
+
+
+async def test_a_console_start_confirming_an_automation_start_asks_for_control_first() -> None:
+    """Rule 10: a console start confirming an automation's programme asks for control first.
+
+    The console took control back in an earlier session; the person confirms the
+    programme with the console's start: control is asked again before the segment's speed
+    goes out (found by scripts/soak, seed 500 session 391: the speed was refused, "the
+    console has control", and the programme paused on its own command).
+    """
+    rig = Rig()
+    rig.tm.control_lost()
+    await rig.run(1)
+    assert rig.engine.interlock.control_taken_back
+    plan = programme(seg("backward", duration=30, speed=1.5))
+    await rig.engine.start(plan, key=None, wait_for_person=True, origin=Origin.AUTOMATION)
+    await rig.run(2)
+    assert rig.engine.status is S.WAITING
+    rig.tm.console_start()
+    await rig.run_until(lambda: rig.tm.speed >= 1.5 - EPS and rig.tm.target <= 1.5, limit=30)
+    assert rig.engine.status is S.RUNNING
+    assert not rig.engine.interlock.control_taken_back
+    await rig.close()

@@ -142,6 +142,10 @@ class CommandsMixin(EngineCore):
     async def _call(self, verb: Verb, value: float | None, origin: Origin) -> None:
         """Hand one command to the interlock, which decides and sends it."""
         lock = self.interlock
+        reclaim = self._reclaiming
+        if reclaim is not None and not reclaim.done() and verb not in (Verb.STOP, Verb.PAUSE):
+            # Control is being asked for again (rule 10): what moves the belt goes after.
+            await asyncio.shield(reclaim)
         if verb is Verb.STOP:
             await lock.stop(origin)
         elif verb is Verb.PAUSE:

@@ -72,6 +72,7 @@ class EngineCore:
     _queue: deque[tuple[Verb, float | None, Origin]]
     _worker: asyncio.Task[None] | None
     _tasks: set[asyncio.Task[None]]
+    _reclaiming: asyncio.Task[None] | None  # control asked again before the next command
     _held: list[tuple[EventType | CueType, dict[str, Any]]] | None
     _starting_worker: bool
     _dropped_while_starting: bool

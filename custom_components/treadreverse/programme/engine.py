@@ -92,6 +92,7 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
         self._queue = deque()
         self._worker = None
         self._tasks = set()
+        self._reclaiming = None
         self._held = None
         self._starting_worker = False
         self._dropped_while_starting = False
@@ -185,9 +186,11 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
         self.interlock.lift_latch(origin)
         if not run.resume_waits and self.can_control and self.interlock.control_taken_back:
             # The person starting an automation's programme starts anew (rule 10): ask
-            # for control again, within the countdown, as a person's own start does.
+            # for control again, within the countdown, as a person's own start does; a
+            # console start sends the segment's speed at once: it waits for this first.
             task = asyncio.get_running_loop().create_task(self._reclaim_control(origin))
             self._own(task)
+            self._reclaiming = task
         for cancel in self._run_timers:
             cancel()
         self._run_timers.clear()
