@@ -807,6 +807,15 @@ MUTANTS: list[Mutant] = [
         ],
         why="an automation's programme confirmed on the console pauses on its own refused speed",
     ),
+    Mutant(
+        id="M29-turn-writes-turn-speed-over-an-unknown-target",
+        rule="1",
+        file="custom_components/treadreverse/programme/turns.py",
+        find="            if self.interlock.is_raise(Verb.SET_SPEED, run.timeline.turn_speed):\n",
+        replace="            if False:  # mutant: turn speed written whatever the stored target\n",
+        tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
+        why="a turn over a stored target lost with the link is refused and pauses the programme",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

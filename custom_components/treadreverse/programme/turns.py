@@ -202,7 +202,14 @@ class TurnsMixin(EngineCore):
             self._command(Verb.PAUSE, None, Origin.SAFETY)
             run.belt_moving = self.advisory
         elif self._faster_than(run.timeline.turn_speed):
-            self._speed(run.timeline.turn_speed, force=again)
+            if self.interlock.is_raise(Verb.SET_SPEED, run.timeline.turn_speed):
+                # Faster by measure, but the stored target may be lower (a reply lost with
+                # the link): turn speed written could raise it in the turn. The belt is
+                # paused instead, rule 1's own fallback; the next segment starts anew.
+                self._command(Verb.PAUSE, None, Origin.SAFETY)
+                run.belt_moving = self.advisory
+            else:
+                self._speed(run.timeline.turn_speed, force=again)
 
     def _wait_at_turn(self) -> None:
         """No speaker works: pause the belt and wait for the person (rule 2)."""
