@@ -875,8 +875,8 @@ def check_bounded(trace: RuleTrace) -> None:
 def check_leaving(trace: RuleTrace) -> None:
     """Rule 11 and the end of a programme (rule 7).
 
-    - After a shutdown only a lowering set_speed (at or below turn_speed) and pause are
-      written; the session is recorded aborted with the reason; the abort says whether
+    - After a shutdown only a lowering set_speed (at or below turn_speed), pause and stop
+      are written; the session is recorded aborted with the reason; the abort says whether
       the person must slow and stop the belt (advisory) or the belt does.
     - When it could command (remote control, not advisory, link up throughout) and the
       belt ran, a pause is written even if the slow-down failed, and the belt ends at
@@ -898,7 +898,9 @@ def check_leaving(trace: RuleTrace) -> None:
                 )
                 + EPS
             )
-            if command.name not in ("pause", "request_control") and not lowering:
+            # A stop is always allowed (rule 7: from every surface, at any time), here the
+            # stop a person or an automation asks after Home Assistant came back.
+            if command.name not in ("pause", "stop", "request_control") and not lowering:
                 raise _fail(trace, "rule 11", command.at, f"{command.name} after shutdown")
         aborted = [e for e in trace.events if e.type is EventType.PROGRAMME_ABORTED]
         if not aborted or aborted[-1].data.get("reason") != trace.shutdown_reason:
