@@ -18,15 +18,18 @@ scripts/soak sets the first ones.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import gc
 import logging
 import os
 from pathlib import Path
+import sys
 import tracemalloc
+from types import FunctionType
 from typing import Any
+from unittest.mock import NonCallableMock
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.helpers.storage import Store
 import pytest
 
 from custom_components.treadreverse.const import DOMAIN
@@ -181,15 +184,42 @@ async def _apply_options(world: World, driver: Driver, options: dict[str, Any]) 
     await driver.drive(hass.config_entries.async_reload(entry.entry_id), 60)
 
 
-def _forget_storage_calls() -> None:
-    """Clear the storage mock's record of its calls, which holds every file ever written.
+def _harness_mocks() -> Iterator[NonCallableMock]:
+    """Yield the mocks patched into Home Assistant's modules and classes by the harness.
 
-    hass_storage patches Store's load, write and remove with autospec mocks: each call and
-    its arguments stay in call_args_list for the whole test, so every write of the session
-    log (and of every other file) would stay in memory, a copy per write.
+    Its fixtures patch for the whole test, each mock keeping every call and its arguments in
+    call_args_list: hass_storage patches Store's load, write and remove; async_test_recorder
+    the Recorder's periodic tasks, migrations and session scope; evict_faked_translations
+    the translation loader (called with the Home Assistant instance).
     """
-    for name in ("_async_load", "_async_write_data", "async_remove"):
-        getattr(Store, name).reset_mock()
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(("homeassistant.", "pytest_homeassistant")):
+            continue
+        for value in list(vars(module).values()):
+            yield from _mocks_in(value)
+            if isinstance(value, type) and value.__module__ == name:
+                for member in list(vars(value).values()):
+                    yield from _mocks_in(member)
+
+
+def _mocks_in(value: object) -> Iterator[NonCallableMock]:
+    """Yield the mock a value is: a mock, or a function made by create_autospec."""
+    if isinstance(value, NonCallableMock):
+        yield value
+    elif isinstance(value, FunctionType) and isinstance(
+        mock := value.__dict__.get("mock"), NonCallableMock
+    ):
+        yield mock
+
+
+def _forget_mock_calls() -> None:
+    """Clear what the harness's mocks recorded: it would keep the soak's past in memory.
+
+    Without this, every file ever written stays (a copy of the session log per session), and
+    every Recorder a restart stopped, with its whole Home Assistant instance (3 to 7 MB each).
+    """
+    for mock in _harness_mocks():
+        mock.reset_mock()
 
 
 def _measured(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
@@ -251,7 +281,7 @@ async def test_soak(
                 figures=figures,
                 index=index,
             )
-            _forget_storage_calls()
+            _forget_mock_calls()
             if measure and index - FIRST + 1 == MEMORY_FROM:
                 _memory(figures)
         if figures.memory is not None:
