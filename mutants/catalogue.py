@@ -169,12 +169,14 @@ MUTANTS: list[Mutant] = [
             "            self._check_epoch(Verb.START, epoch, halts)\n"
             "            self._raised[Verb.SET_SPEED] = self._clock.now()\n"
             "            self._running = True  # a start whose reply is lost may have started all the same\n"
+            "            self._starts += 1\n"
             "            await self._treadmill.start()\n"
         ),
         replace=(
             "            self._check_epoch(Verb.START, epoch, halts)\n"
             "            self._raised[Verb.SET_SPEED] = self._clock.now()\n"
             "            self._running = True\n"
+            "            self._starts += 1\n"
             "            await self._treadmill.start()  # mutant: START before the speed\n"
             "            await self._write_speed(speed)\n"
         ),
@@ -551,7 +553,14 @@ MUTANTS: list[Mutant] = [
             "            self._command(Verb.PAUSE, None, Origin.SAFETY)\n"
             "            run.belt_moving = self.advisory\n"
             "        elif self._faster_than(run.timeline.turn_speed):\n"
-            "            self._speed(run.timeline.turn_speed, force=again)\n"
+            "            if self.interlock.is_raise(Verb.SET_SPEED, run.timeline.turn_speed):\n"
+            "                # Faster by measure, but the stored target may be lower (a reply lost with\n"
+            "                # the link): turn speed written could raise it in the turn. The belt is\n"
+            "                # paused instead, rule 1's own fallback; the next segment starts anew.\n"
+            "                self._command(Verb.PAUSE, None, Origin.SAFETY)\n"
+            "                run.belt_moving = self.advisory\n"
+            "            else:\n"
+            "                self._speed(run.timeline.turn_speed, force=again)\n"
         ),
         replace="        pass  # mutant: the turn commands neither turn_speed nor a pause\n",
         tests=[f"{ENGINE}test_turn_waits_for_measured_speed"],
