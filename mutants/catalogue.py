@@ -825,6 +825,15 @@ MUTANTS: list[Mutant] = [
         tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
         why="a turn over a stored target lost with the link is refused and pauses the programme",
     ),
+    Mutant(
+        id="M30-advisory-turn-lets-our-incline-climb",
+        rule="1",
+        file="custom_components/treadreverse/programme/turns.py",
+        find="        elif self.can_control and self.interlock.incline_target == target:\n",
+        replace="        elif False:  # mutant: an advisory turn never holds the deck\n",
+        tests=["tests/programme/test_simulator.py::test_safety_rules_hold_on_the_simulator"],
+        why="after a console speed change the deck climbs on to our target during the turn",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

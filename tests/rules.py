@@ -819,15 +819,20 @@ def check_advisory(trace: RuleTrace) -> None:
     Without remote control (or on a manual machine) nothing but stop is ever written.
     After the programme switched to advisory mode (console change, control taken back),
     the programme writes nothing but stop: a command written then must be a person's or
-    an automation's own manual set_speed/set_incline (matched to its mark). Speed and
+    an automation's own manual set_speed/set_incline (matched to its mark), or, while the
+    deck's target is still the programme's (no console incline, control not taken back),
+    a set_incline holding a deck still climbing as a turn begins (rule 1). Speed and
     incline cues in advisory mode say so (advisory=True).
     """
     manual: list[tuple[str, float]] = []
     advisory = not trace.remote_control
+    deck_is_ours = True  # the incline target is still the programme's (rule 1's hold)
     for entry in trace.entries:
         if entry.kind == "mark" and entry.name == "manual":
             verb, _origin, value = entry.value
             manual.append((verb, value))
+        elif entry.kind == "mark" and entry.name in ("console_incline", "control_lost"):
+            deck_is_ours = False
         elif entry.kind == "event":
             event = entry.value
             if event.type is CueType.ADVISORY_MODE:
@@ -842,7 +847,20 @@ def check_advisory(trace: RuleTrace) -> None:
             if trace.remote_control and key in manual:
                 manual.remove(key)
                 continue
+            if entry.name == "set_incline" and deck_is_ours and _holds_the_deck(entry):
+                continue  # rule 1: our own raise still climbing is held as a turn begins
             raise _fail(trace, "rule 10", entry.at, f"{entry.name} written in advisory mode")
+
+
+def _holds_the_deck(entry: Entry) -> bool:
+    """Return whether a set_incline keeps the deck where it is (at or below it), no more."""
+    belt = entry.belt
+    return (
+        belt is not None
+        and belt.incline is not None
+        and entry.value is not None
+        and entry.value <= belt.incline + MEASURED_INCLINE
+    )
 
 
 # ----- rule 8: bounded ------------------------------------------------------------------------

@@ -391,6 +391,29 @@ class Interlock:
                 self._raised[Verb.SET_INCLINE] = self._clock.now()
             await self._write_incline(incline)
 
+    @property
+    def incline_target(self) -> float | None:
+        """Return the machine's target incline as last set or reported, if known."""
+        return self._incline
+
+    async def hold_incline(self, incline: float) -> None:
+        """Stop our own incline raise still moving as a turn begins, also in advisory mode.
+
+        Rule 1: the incline never rises in a turn. After a console change of the speed the
+        deck may still be climbing to the target the programme set: holding it changes
+        nothing the person chose (rule 10); after control was taken back it is refused.
+        """
+        if not self._may_move():
+            raise InterlockError(Verb.SET_INCLINE, Refusal.NOT_ALLOWED)
+        if self.control_taken_back:
+            raise InterlockError(Verb.SET_INCLINE, Refusal.CONSOLE_HAS_CONTROL)
+        if self._is_raise_now(Verb.SET_INCLINE, incline):
+            raise InterlockError(Verb.SET_INCLINE, Refusal.INCLINE_IN_TURN)
+        halts = self._halts
+        async with self._turn() as epoch:
+            self._check_epoch(Verb.SET_INCLINE, epoch, halts)
+            await self._write_incline(incline)
+
     async def lower_target(self, origin: Origin, speed: float) -> None:
         """Lower the stored target speed while the belt rests (a backward-first start)."""
         self._check_allowed(Verb.LOWER_TARGET, origin)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 import math
 
-from ..treadmill.base import DataField, LiveData
+from ..treadmill.base import CommandError, DataField, LiveData
 from .compiler import TURN_SLOW_TIMEOUT_S
 from .core import _LOGGER, EngineCore
 from .events import CueType, Direction, EventType, ProgrammeStatus
-from .interlock import AT_REST_KMH, Origin, Verb
+from .interlock import AT_REST_KMH, InterlockError, Origin, Verb
 from .options import TurnMode
 from .run import _SegmentMeter
 from .schema import HALF_SQUAT_MAX_S, Posture
@@ -151,8 +152,25 @@ class TurnsMixin(EngineCore):
             return
         steps = math.floor((measured - rng.minimum) / rng.step + 1e-9) if rng.step > 0 else 0
         hold = max(rng.minimum, min(rng.minimum + steps * rng.step, target))
-        run.target_incline = hold
-        self._command(Verb.SET_INCLINE, hold, Origin.SAFETY)
+        if not self.advisory:
+            run.target_incline = hold
+            self._command(Verb.SET_INCLINE, hold, Origin.SAFETY)
+        elif self.can_control and self.interlock.incline_target == target:
+            # Advisory after a console change of the speed: the deck still climbs to the
+            # programme's own target, which the person did not choose; held all the same.
+            run.target_incline = hold
+            self._own(self._spawn_hold(hold))
+
+    def _spawn_hold(self, hold: float) -> asyncio.Task[None]:
+        """Send an advisory turn's incline hold through the interlock; a refusal is logged."""
+
+        async def send() -> None:
+            try:
+                await self.interlock.hold_incline(hold)
+            except (CommandError, InterlockError) as err:
+                _LOGGER.warning("Could not hold the incline for the turn: %s", err)
+
+        return asyncio.get_running_loop().create_task(send())
 
     def _faster_than(self, speed: float) -> bool:
         """Return whether the belt's target is above `speed` (so setting `speed` lowers it).
