@@ -745,7 +745,10 @@ MUTANTS: list[Mutant] = [
         file="custom_components/treadreverse/programme/interlock.py",
         find="        self._check_allowed(Verb.PAUSE, origin)\n        self._halts += 1\n",
         replace="        self._check_allowed(Verb.PAUSE, origin)\n",
-        tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
+        tests=[
+            "tests/programme/test_interlock.py::test_a_start_waiting_for_its_turn_is_superseded_by_a_pause",
+            "tests/programme/test_properties.py::test_safety_rules_hold",
+        ],
         why="an automation's incline change asked before a person's pause reaches the paused belt",
     ),
     Mutant(
@@ -796,15 +799,6 @@ MUTANTS: list[Mutant] = [
         why="a ramp step behind a person's lowering is refused as a raise too soon: paused",
     ),
     Mutant(
-        id="M27-turn-slows-down-against-a-lowering-on-its-way",
-        rule="1",
-        file="custom_components/treadreverse/programme/turns.py",
-        find="        if coming is not None and coming <= speed + 1e-6:\n",
-        replace="        if False:  # mutant: a person's lowering on its way ignored\n",
-        tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
-        why="a turn's slow-down written after a person's lower speed is a raise in the turn",
-    ),
-    Mutant(
         id="M28-console-confirmation-commands-before-control-is-back",
         rule="10",
         file="custom_components/treadreverse/programme/commands.py",
@@ -824,6 +818,15 @@ MUTANTS: list[Mutant] = [
         replace="            if False:  # mutant: turn speed written whatever the stored target\n",
         tests=["tests/programme/test_properties.py::test_safety_rules_hold"],
         why="a turn over a stored target lost with the link is refused and pauses the programme",
+    ),
+    Mutant(
+        id="M31-jumping-pause-ignores-a-raise-on-its-way",
+        rule="3",
+        file="custom_components/treadreverse/programme/interlock.py",
+        find="        if any(p > goal + _EPS for p in self._pending[Verb.SET_SPEED]):\n",
+        replace="        if False:  # mutant: a raise on its way counts as nothing to lower\n",
+        tests=["tests/programme/test_interlock.py::test_a_pause_lowers_a_raise_still_on_its_way"],
+        why="a turn's pause leaves a person's 6.0 stored with the person about to face backward",
     ),
     Mutant(
         id="M30-advisory-turn-lets-our-incline-climb",

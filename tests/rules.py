@@ -827,14 +827,20 @@ def check_advisory(trace: RuleTrace) -> None:
     manual: list[tuple[str, float]] = []
     advisory = not trace.remote_control
     deck_is_ours = True  # the incline target is still the programme's (rule 1's hold)
+    turn_began: datetime | None = None  # a hold goes out as a turn begins, not later
     for entry in trace.entries:
         if entry.kind == "mark" and entry.name == "manual":
             verb, _origin, value = entry.value
             manual.append((verb, value))
+            deck_is_ours = deck_is_ours and verb != "set_incline"
         elif entry.kind == "mark" and entry.name in ("console_incline", "control_lost"):
             deck_is_ours = False
         elif entry.kind == "event":
             event = entry.value
+            if event.type is CueType.SLOW_DOWN:
+                turn_began = entry.at
+            elif event.type is EventType.DIRECTION_CHANGED:
+                turn_began = None
             if event.type is CueType.ADVISORY_MODE:
                 advisory = True
             elif event.type is EventType.PROGRAMME_STARTED:
@@ -847,7 +853,8 @@ def check_advisory(trace: RuleTrace) -> None:
             if trace.remote_control and key in manual:
                 manual.remove(key)
                 continue
-            if entry.name == "set_incline" and deck_is_ours and _holds_the_deck(entry):
+            begun = turn_began is not None and entry.at - turn_began <= timedelta(seconds=1)
+            if entry.name == "set_incline" and begun and deck_is_ours and _holds_the_deck(entry):
                 continue  # rule 1: our own raise still climbing is held as a turn begins
             raise _fail(trace, "rule 10", entry.at, f"{entry.name} written in advisory mode")
 

@@ -298,3 +298,47 @@ async def test_a_target_is_judged_against_one_on_its_way() -> None:
     assert bench.lock.is_raise(Verb.SET_INCLINE, 2.0)
     bench.lock.close()
     bench.tm.close()
+
+
+async def test_a_pause_lowers_a_raise_still_on_its_way() -> None:
+    """Rule 3: a pause as a turn begins waits to lower a speed raise still in flight.
+
+    The pause with nothing to lower jumps the queue; a person's 6.0 whose reply was late
+    counted as nothing to lower, and the paused belt kept 6.0 stored with the person about
+    to face backward (cap 4; found by an adversarial review).
+    """
+    bench = Bench()
+    await bench.started(2.0)
+    bench.tm.late_reply("set_speed", 1.0)
+    raising = asyncio.get_running_loop().create_task(bench.lock.set_speed(P, 6.0))
+    await bench.run(0.25)
+    bench.lock.set_direction(Direction.TURNING)
+    await bench.do(bench.lock.pause(Origin.SAFETY))
+    await bench.run(2)
+    await raising
+    assert bench.names()[-3:] == ["set_speed", "set_speed", "pause"]
+    assert bench.tm.target <= 4.0
+    bench.lock.close()
+    bench.tm.close()
+
+
+async def test_a_start_waiting_for_its_turn_is_superseded_by_a_pause() -> None:
+    """Rule 6: a start asked before a pause and still waiting never goes out after it."""
+    bench = Bench()
+    await bench.started(2.0)
+    bench.tm.lose_reply("set_speed")
+    stuck = asyncio.get_running_loop().create_task(bench.lock.set_speed(P, 1.5))
+    await bench.run(0.25)
+    bench.lock.release_start()
+    start = asyncio.get_running_loop().create_task(bench.lock.start(P, 1.5))
+    await bench.run(0.25)
+    await bench.do(bench.lock.pause(P))
+    await bench.run(6)
+    with pytest.raises(CommandError):
+        await stuck
+    with pytest.raises(CommandError) as superseded:
+        await start
+    assert superseded.value.failure is CommandFailure.SUPERSEDED
+    assert bench.names()[-2:] == ["set_speed", "pause"]
+    bench.lock.close()
+    bench.tm.close()

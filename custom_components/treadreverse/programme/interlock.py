@@ -403,16 +403,26 @@ class Interlock:
         deck may still be climbing to the target the programme set: holding it changes
         nothing the person chose (rule 10); after control was taken back it is refused.
         """
+        target = self._incline
+        self._check_hold(incline, target, ahead=True)
+        halts = self._halts
+        async with self._pending_target(Verb.SET_INCLINE, incline), self._turn() as epoch:
+            # Judged again in turn: a person's change may have landed meanwhile.
+            self._check_hold(incline, target, ahead=False)
+            self._check_epoch(Verb.SET_INCLINE, epoch, halts)
+            await self._write_incline(incline)
+
+    def _check_hold(self, incline: float, target: float | None, *, ahead: bool) -> None:
+        """Refuse a hold that could raise the deck or touch a deck that is not ours."""
         if not self._may_move():
             raise InterlockError(Verb.SET_INCLINE, Refusal.NOT_ALLOWED)
         if self.control_taken_back:
             raise InterlockError(Verb.SET_INCLINE, Refusal.CONSOLE_HAS_CONTROL)
-        if self._is_raise_now(Verb.SET_INCLINE, incline):
+        if not self.running:  # a resting deck stays put
+            raise InterlockError(Verb.SET_INCLINE, Refusal.BELT_AT_REST)
+        raising = self.is_raise if ahead else self._is_raise_now
+        if raising(Verb.SET_INCLINE, incline) or self._incline != target:
             raise InterlockError(Verb.SET_INCLINE, Refusal.INCLINE_IN_TURN)
-        halts = self._halts
-        async with self._turn() as epoch:
-            self._check_epoch(Verb.SET_INCLINE, epoch, halts)
-            await self._write_incline(incline)
 
     async def lower_target(self, origin: Origin, speed: float) -> None:
         """Lower the stored target speed while the belt rests (a backward-first start)."""
@@ -516,10 +526,12 @@ class Interlock:
 
     def _needs_lowering(self, goal: float) -> bool:
         """Return whether `_lower_stored_target(goal)` would write anything now."""
-        return (
-            not self.control_taken_back
-            and not (self._high is not None and self._high <= goal + _EPS)
-            and self._target_low is not None
+        if self.control_taken_back:
+            return False
+        if any(p > goal + _EPS for p in self._pending[Verb.SET_SPEED]):
+            return True  # a raise on its way may land above it: lowered after it, in turn
+        return not (self._high is not None and self._high <= goal + _EPS) and (
+            self._target_low is not None
         )
 
     async def _lower_stored_target(self, goal: float, epoch: int | None = None) -> None:
