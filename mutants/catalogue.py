@@ -837,6 +837,20 @@ MUTANTS: list[Mutant] = [
         tests=["tests/programme/test_simulator.py::test_safety_rules_hold_on_the_simulator"],
         why="after a console speed change the deck climbs on to our target during the turn",
     ),
+    Mutant(
+        id="M32-client-start-written-after-a-jumping-pause",
+        rule="1",
+        file="custom_components/treadreverse/treadmill/client.py",
+        find=(
+            "        pauses = self._pause_epoch if payload[0] == "
+            "ControlOpcode.START_OR_RESUME else None\n"
+        ),
+        replace="        pauses = None  # mutant: a pause never supersedes a start\n",
+        tests=[
+            "tests/treadmill/test_client.py::test_a_pause_supersedes_a_start_waiting_for_control"
+        ],
+        why="a start waiting for control is written after the pause and runs the paused belt",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

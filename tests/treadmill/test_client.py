@@ -314,6 +314,35 @@ async def test_pause_jumps_a_stuck_command(simulated: Factory, clock: ManualCloc
     assert err.value.failure is CommandFailure.TIMEOUT
 
 
+async def test_a_pause_supersedes_a_start_waiting_for_control(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    """A pause jumps the queue; a start handed over before it is never written after it.
+
+    The start waits for the reply to its control request; the pause, written at once,
+    reaches the machine first. Written afterwards, the start would run the belt the
+    person (or a turn's timeout) had just paused.
+    """
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    sim.delay_indication(ControlOpcode.REQUEST_CONTROL, 2.0)
+    start = start_task(treadmill.start())
+    await settle(50)
+    assert not start.done()
+    pause = start_task(treadmill.pause())
+    await clock.advance(3)
+    await settle(50)
+    pause.result()
+    with pytest.raises(CommandError) as err:
+        start.result()
+    assert err.value.failure is CommandFailure.SUPERSEDED
+    assert ftms.start_or_resume() not in sim.writes
+    assert sim.state is not BeltState.RUNNING
+    # A start asked for after the pause goes out as usual.
+    await run(treadmill.start())
+    assert sim.state is BeltState.RUNNING
+
+
 async def test_stop_answered_first_when_a_pause_indication_is_lost(
     simulated: Factory, clock: ManualClock
 ) -> None:

@@ -5,8 +5,10 @@ Queue policy: Control Point writes run one at a time, each waiting for its indic
 for its indication. Nothing submitted before a stop is ever written after it: every
 command still queued, or taken from the queue but not yet written (e.g. waiting for
 control), fails with CommandFailure.SUPERSEDED; a stop epoch is checked right before
-each write. A stop never waits for a control request already in flight: the machine
-carries requests out in order, so the stop is written right behind it. Commands
+each write. `pause` jumps the queue too, and a start submitted before it is superseded
+the same way (written after the pause it would run a belt just paused). A stop never
+waits for a control request already in flight: the machine carries requests out in
+order, so the stop is written right behind it. Commands
 submitted after the stop run normally, once the stop has been written and answered.
 A lost link fails every pending command with CommandFailure.DISCONNECTED at once; a
 reconnect only re-requests control (when we held it) and never re-sends a speed,
@@ -40,7 +42,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import partial
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from bleak.exc import BleakError
 
@@ -152,6 +154,13 @@ def bleak_connector(ble_device: Callable[[], BLEDevice | None], name: str) -> Co
     return connect
 
 
+class _Epoch(NamedTuple):
+    """When a command was handed over: stops (and, for a start, pauses) written since."""
+
+    stops: int
+    pauses: int | None  # None: a pause does not supersede it
+
+
 @dataclass(slots=True)
 class _Command:
     """A queued Control Point command and the caller waiting for it."""
@@ -160,7 +169,7 @@ class _Command:
     payload: bytes
     echo: MachineStatus | None
     future: asyncio.Future[None]
-    epoch: int  # the stop epoch it was submitted in
+    epoch: _Epoch  # the stop (and, for a start, pause) epoch it was submitted in
 
 
 @dataclass(slots=True)
@@ -288,6 +297,7 @@ class FtmsTreadmill(Treadmill):
         # The last Machine Status any link delivered: a new link's replay of it is old news.
         self._last_status: bytes | None = None
         self._stop_epoch = 0  # bumped by every stop: older commands are never written
+        self._pause_epoch = 0  # bumped by every pause: an older start is never written
         self._stops: set[asyncio.Future[None]] = set()  # stops not answered yet
         self._control_request: asyncio.Future[None] | None = None  # in flight, shared
         self._taken_back = False  # the treadmill took control back (rule 10)
@@ -669,9 +679,11 @@ class FtmsTreadmill(Treadmill):
         Like a stop it does not wait in the queue: behind a command whose indication was
         lost it would wait out the reply timeout, and a turn's safety pause would come
         seconds late (rule 1). Unlike a stop it leaves the queue alone; what the engine
-        queued behind it is superseded by the interlock, not here.
+        queued behind it is superseded by the interlock, not here; only a start handed
+        over before it (waiting for control, say) is never written after it.
         """
         self._require_link("pause")
+        self._pause_epoch += 1
         echo = MachineStatus(MachineStatusCode.STOPPED_OR_PAUSED, ftms.PAUSE)
         await self._send("pause", ftms.pause(), echo, priority=True)
 
@@ -740,7 +752,9 @@ class FtmsTreadmill(Treadmill):
         """Queue a command and wait until the machine confirmed it."""
         self._require_link(name)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Command(name, payload, echo, future, self._stop_epoch))
+        # A start handed over before a pause (which jumps the queue) must not follow it.
+        pauses = self._pause_epoch if payload[0] == ControlOpcode.START_OR_RESUME else None
+        self._queue.append(_Command(name, payload, echo, future, _Epoch(self._stop_epoch, pauses)))
         if not self._queue_running:
             # Eager: the write leaves in this call, before work other callers queued.
             self._worker = asyncio.Task(
@@ -771,7 +785,7 @@ class FtmsTreadmill(Treadmill):
         name: str,
         payload: bytes,
         echo: MachineStatus | None,
-        epoch: int | None = None,
+        epoch: _Epoch | None = None,
         *,
         priority: bool = False,
     ) -> None:
@@ -811,9 +825,11 @@ class FtmsTreadmill(Treadmill):
         while self._stops:
             await asyncio.shield(next(iter(self._stops)))
 
-    def _check_epoch(self, name: str, epoch: int | None) -> None:
-        """Refuse to write a command submitted before the latest stop."""
-        if epoch is not None and epoch != self._stop_epoch:
+    def _check_epoch(self, name: str, epoch: _Epoch | None) -> None:
+        """Refuse to write a command submitted before the latest stop (a start: or pause)."""
+        if epoch is None:
+            return
+        if epoch.stops != self._stop_epoch or epoch.pauses not in (None, self._pause_epoch):
             raise CommandError(name, CommandFailure.SUPERSEDED)
 
     async def _ensure_control(
@@ -857,7 +873,7 @@ class FtmsTreadmill(Treadmill):
         echo: _Echo | None,
         *,
         priority: bool = False,
-        epoch: int | None = None,
+        epoch: _Epoch | None = None,
     ) -> None:
         """Write one request and wait for its indication; raise CommandError on failure."""
         client = self._client
@@ -890,7 +906,7 @@ class FtmsTreadmill(Treadmill):
         name: str,
         payload: bytes,
         future: asyncio.Future[ControlResponse],
-        epoch: int | None,
+        epoch: _Epoch | None,
     ) -> ControlResponse:
         """Check the stop epoch, write with response, then wait for the indication."""
         self._check_epoch(name, epoch)
