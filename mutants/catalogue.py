@@ -851,6 +851,18 @@ MUTANTS: list[Mutant] = [
         ],
         why="a start waiting for control is written after the pause and runs the paused belt",
     ),
+    Mutant(
+        id="M33-a-cancelled-control-request-ends-the-worker",
+        rule="10",
+        file="custom_components/treadreverse/programme/commands.py",
+        find="            await asyncio.wait([reclaim])\n",
+        replace="            await asyncio.shield(reclaim)  # mutant: its end is the worker's\n",
+        tests=[
+            "tests/programme/test_findings.py::"
+            "test_a_cancelled_control_request_leaves_the_command_worker_running"
+        ],
+        why="the programme runs on with nothing sent after the control request was cancelled",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

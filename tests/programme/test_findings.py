@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from custom_components.treadreverse.programme.events import (
+    CueType,
     Direction,
     EngineEvent,
     ProgrammeStatus,
@@ -651,4 +652,34 @@ async def test_a_console_start_confirming_an_automation_start_asks_for_control_f
     await rig.run_until(lambda: rig.tm.speed >= 1.5 - EPS and rig.tm.target <= 1.5, limit=30)
     assert rig.engine.status is S.RUNNING
     assert not rig.engine.interlock.control_taken_back
+    await rig.close()
+
+
+async def test_a_cancelled_control_request_leaves_the_command_worker_running() -> None:
+    """Rule 10: the commands waiting for control asked again survive that request's end.
+
+    However the request ends (here: cancelled while its reply is late), the segment's
+    speed is still handed to the interlock; the treadmill refuses it without control
+    and the programme pauses on the failure, said and logged, instead of the worker
+    ending with the cancellation and the programme running with nothing sent.
+    """
+    rig = Rig()
+    rig.tm.control_lost()
+    await rig.run(1)
+    plan = programme(seg("backward", duration=30, speed=1.5))
+    await rig.engine.start(plan, key=None, wait_for_person=True, origin=Origin.AUTOMATION)
+    await rig.run(2)
+    rig.tm.late_reply("request_control", 4.0)
+    rig.tm.console_start()
+    await rig.run(1)
+    reclaim = rig.engine._reclaiming
+    assert reclaim is not None
+    assert not reclaim.done()
+    reclaim.cancel()
+    await rig.run(3)
+    assert rig.engine.status is S.PAUSED
+    assert any(
+        e.type is CueType.COMMAND_FAILED and e.data.get("command") == "set_speed"
+        for e in rig.events
+    )
     await rig.close()

@@ -144,8 +144,10 @@ class CommandsMixin(EngineCore):
         lock = self.interlock
         reclaim = self._reclaiming
         if reclaim is not None and not reclaim.done() and verb not in (Verb.STOP, Verb.PAUSE):
-            # Control is being asked for again (rule 10): what moves the belt goes after.
-            await asyncio.shield(reclaim)
+            # Control is being asked for again (rule 10): what moves the belt goes after,
+            # however the request ends (asyncio.wait raises neither its error nor its
+            # cancellation: the command still goes to the interlock, which decides).
+            await asyncio.wait([reclaim])
         if verb is Verb.STOP:
             await lock.stop(origin)
         elif verb is Verb.PAUSE:
