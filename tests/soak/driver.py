@@ -41,6 +41,7 @@ TAIL_S = 15.0  # s watched after a programme ended before the session ends
 RESCUE_AFTER_S = 40.0  # s paused before the person sets things right and resumes
 MAX_RESCUES = 6
 SETTLE_ROUNDS = 20
+JOB_WAIT_S = 30.0  # real s an executor job may take before virtual time moves on anyway
 ACTION_LIMIT_S = 120.0  # virtual s an action may take before it counts as hung
 ENTITY = "simulated_treadmill"
 OPCODE = {
@@ -109,13 +110,23 @@ class Driver:
         for _ in range(SETTLE_ROUNDS):
             for _ in range(4):
                 await asyncio.sleep(0)
-            if not settle or hass is None:
+            if hass is None:
                 return
             pending = {t for t in hass._tasks if not t.done()}
             jobs = [f for f in pending if not isinstance(f, asyncio.Task)]
+            if not settle:  # an eagerly started listener's job lands among the background ones
+                jobs += [f for f in hass._background_tasks if not isinstance(f, asyncio.Task)]
+                jobs = [f for f in jobs if not f.done()]
             if jobs:
-                await asyncio.wait(jobs)
+                # Even unsettled (a stop), virtual time must not race a thread: the
+                # recorder's shutdown joins its thread, and HA's stop stages time out in
+                # virtual seconds (a loaded machine made a restart "hang" for 120 s).
+                _, late = await asyncio.wait(jobs, timeout=JOB_WAIT_S)
+                if late:
+                    return
                 continue
+            if not settle:
+                return
             await asyncio.sleep(0)
             if {t for t in hass._tasks if not t.done()} >= pending:
                 return  # nothing finished: what is left waits for time to move
@@ -437,7 +448,8 @@ class Driver:
         world = self.world
         engine = TAPE.engine
         status = engine.status if engine is not None else S.IDLE
-        loaded = world.hass is not None and world.entry is not None and world.entry.runtime_data
+        # Between a reload's unload and its set-up the entry has no runtime_data at all.
+        loaded = world.hass is not None and getattr(world.entry, "runtime_data", None)
         self._note(f"{who} {surface} {verb} {value if value is not None else ''}".rstrip())
         if not loaded:
             self._note("  (Home Assistant or the entry is not up: skipped)")

@@ -272,15 +272,22 @@ async def test_soak(
             if MAX_SECONDS and wall_clock() - began > MAX_SECONDS:
                 print(f"soak: time budget of {MAX_SECONDS:.0f} s reached")  # noqa: T201
                 break
-            await _session(
-                world=world,
-                driver=driver,
-                health=health,
-                log=log,
-                ledger=ledger,
-                figures=figures,
-                index=index,
-            )
+            try:
+                await _session(
+                    world=world,
+                    driver=driver,
+                    health=health,
+                    log=log,
+                    ledger=ledger,
+                    figures=figures,
+                    index=index,
+                )
+            except BaseException:
+                print(  # noqa: T201
+                    f"soak: session {index} broke off; replay: "
+                    f"SOAK_SEED={SEED} SOAK_FROM={index} scripts/soak 1"
+                )
+                raise
             _forget_mock_calls()
             if measure and index - FIRST + 1 == MEMORY_FROM:
                 _memory(figures)
