@@ -153,8 +153,14 @@ MUTANTS: list[Mutant] = [
         rule="7",
         finding=2,
         file=_CLIENT,
-        find="        if epoch is not None and epoch != self._stop_epoch:\n",
-        replace="        if False:  # mutant: a command submitted before a stop still goes out\n",
+        find=(
+            "        if epoch.stops != self._stop_epoch or "
+            "epoch.pauses not in (None, self._pause_epoch):\n"
+        ),
+        replace=(
+            "        if epoch.pauses not in (None, self._pause_epoch):"
+            "  # mutant: submitted before a stop, still written\n"
+        ),
         tests=[f"{CONTROL}test_stop_while_requesting_control"],
         why="a start waiting for control is written after a stop: the belt runs",
     ),
@@ -731,8 +737,11 @@ MUTANTS: list[Mutant] = [
         id="M21-turn-begins-before-its-cue-was-accepted",
         rule="2",
         file=_TURNS,
-        find="        if self._wait_for_receipt(skipped=skipped):\n            return\n",
-        replace="        self._wait_for_receipt(skipped=skipped)  # mutant: its answer ignored\n",
+        find=(
+            "        if run.turn_cue is None or run.turn_cue_heard or run.receipt_missed "
+            "or self.advisory:\n"
+        ),
+        replace="        if True:  # mutant: the turn never waits for its cue's receipt\n",
         tests=[
             "tests/programme/test_receipts.py",
             "tests/programme/test_properties.py::test_safety_rules_hold",
@@ -862,6 +871,18 @@ MUTANTS: list[Mutant] = [
             "test_a_cancelled_control_request_leaves_the_command_worker_running"
         ],
         why="the programme runs on with nothing sent after the control request was cancelled",
+    ),
+    Mutant(
+        id="M34-turn-begins-while-an-unheld-deck-climbs",
+        rule="1",
+        file="custom_components/treadreverse/programme/turns.py",
+        find=(
+            "        if self._wait_for_receipt(skipped=skipped) or "
+            "self._wait_for_deck(skipped=skipped):\n"
+        ),
+        replace="        if self._wait_for_receipt(skipped=skipped):  # mutant: no deck wait\n",
+        tests=["tests/programme/test_simulator.py::test_safety_rules_hold_on_the_simulator"],
+        why="control taken back while our incline climbs: the deck rises to 1.5 % in the turn",
     ),
 ]
 

@@ -87,6 +87,7 @@ class _Run:
     turn_cue_heard: bool = False  # a working speaker accepted it (rule 2)
     receipt_wait_since: datetime | None = None  # the turn waits for the cue's receipt
     receipt_missed: bool = False  # it never came: this turn falls back to pause-and-wait
+    deck_wait_since: datetime | None = None  # the turn waits for our incline to settle
 
     @property
     def phase(self) -> Phase:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import math
 
 from ..treadmill.base import CommandError, DataField, LiveData
-from .compiler import TURN_SLOW_TIMEOUT_S
+from .compiler import TURN_SLOW_TIMEOUT_S, PhaseKind
 from .core import _LOGGER, EngineCore
 from .events import CueType, Direction, EventType, ProgrammeStatus
 from .interlock import AT_REST_KMH, InterlockError, Origin, Verb
@@ -17,6 +17,8 @@ from .schema import HALF_SQUAT_MAX_S, Posture
 
 TURN_SPEED_TOLERANCE = 0.01  # km/h: the FTMS speed resolution
 CUE_RECEIPT_WAIT_S = 10.0  # rule 2: a turn waits this long for its cue to be accepted
+DECK_SETTLE_WAIT_S = 10.0  # rule 1: a turn waits this long for our incline to settle
+DECK_POLL_S = 0.5  # s between looks at the deck meanwhile
 
 
 class TurnsMixin(EngineCore):
@@ -57,7 +59,7 @@ class TurnsMixin(EngineCore):
             self._schedule_end(held)
             return
         self._say_lead_cues(at)
-        if self._wait_for_receipt(skipped=skipped):
+        if self._wait_for_receipt(skipped=skipped) or self._wait_for_deck(skipped=skipped):
             return
         self._record_segment(skipped=skipped)
         self._next_phase(at)
@@ -78,16 +80,9 @@ class TurnsMixin(EngineCore):
         if run.receipt_wait_since is None:
             run.receipt_wait_since = now
             _LOGGER.info("The turn waits for its cue to be accepted by a speaker")
-        give_up = run.receipt_wait_since + timedelta(seconds=CUE_RECEIPT_WAIT_S)
-        longest = self._longest(run.phase)
-        if longest is not None and run.phase_start is not None:
-            # Rule 8 holds too: a distance segment never outlasts its bound, heard or not.
-            give_up = min(give_up, run.phase_start + timedelta(seconds=longest))
-        interval = run.phase.interval
-        if interval is not None and interval.segment.posture is Posture.HALF_SQUAT:
-            # Rule 5 holds too: a half squat never outlasts its 60 s, heard or not.
-            left = HALF_SQUAT_MAX_S - self._phase_elapsed(now)
-            give_up = min(give_up, now + timedelta(seconds=max(left, 0.0)))
+        give_up = self._end_held_at_most(
+            run.receipt_wait_since + timedelta(seconds=CUE_RECEIPT_WAIT_S)
+        )
         if now >= give_up:
             run.receipt_missed, run.receipt_wait_since = True, None
             _LOGGER.warning("No speaker accepted the turn cue: pausing at the turn instead")
@@ -98,6 +93,71 @@ class TurnsMixin(EngineCore):
 
         self._at(give_up, missed)
         return True
+
+    def _end_held_at_most(self, give_up: datetime) -> datetime:
+        """Return when a held segment end goes on at the latest, `give_up` or sooner."""
+        run = self._run
+        assert run is not None
+        longest = self._longest(run.phase)
+        if longest is not None and run.phase_start is not None:
+            # Rule 8 holds too: a distance segment never outlasts its bound, held or not.
+            give_up = min(give_up, run.phase_start + timedelta(seconds=longest))
+        interval = run.phase.interval
+        if interval is not None and interval.segment.posture is Posture.HALF_SQUAT:
+            # Rule 5 holds too: a half squat never outlasts its 60 s, held or not.
+            now = self._clock.now()
+            left = HALF_SQUAT_MAX_S - self._phase_elapsed(now)
+            give_up = min(give_up, now + timedelta(seconds=max(left, 0.0)))
+        return give_up
+
+    def _wait_for_deck(self, *, skipped: bool) -> bool:
+        """Hold the segment's end while our own incline raise climbs and cannot be held.
+
+        Rule 1: the incline never rises in a turn. After the treadmill took control back,
+        Home Assistant may only stop or pause (rule 10), and neither stops an incline
+        motor: the turn begins once the deck reached the programme's target, up to
+        DECK_SETTLE_WAIT_S past its moment (then all the same). Return whether it is held.
+        """
+        run = self._run
+        assert run is not None
+        if not self._turn_follows() or not self._deck_climbs_unheld():
+            run.deck_wait_since = None
+            return False
+        now = self._clock.now()
+        if run.deck_wait_since is None:
+            run.deck_wait_since = now
+            _LOGGER.info("The turn waits for the incline the programme set to settle")
+        give_up = self._end_held_at_most(
+            run.deck_wait_since + timedelta(seconds=DECK_SETTLE_WAIT_S)
+        )
+        if now >= give_up:
+            run.deck_wait_since = None
+            return False
+        at = min(now + timedelta(seconds=DECK_POLL_S), give_up)
+        self._at(at, lambda: self._end_segment(skipped=skipped, at=at))
+        return True
+
+    def _turn_follows(self) -> bool:
+        """Return whether the phase after this one is a turn."""
+        run = self._run
+        assert run is not None
+        phases = run.timeline.phases
+        following = run.phase_index + 1
+        return following < len(phases) and phases[following].kind is PhaseKind.TURN
+
+    def _deck_climbs_unheld(self) -> bool:
+        """Return whether the deck still climbs to our target and no hold may stop it."""
+        run = self._run
+        assert run is not None
+        measured = self._treadmill.data.incline
+        target = run.target_incline
+        if measured is None or target is None or measured >= target - 1e-6:
+            return False
+        if self.interlock.incline_target != target:
+            return False  # the deck's target is no longer ours: the person's climb
+        if not self.advisory:
+            return False  # _hold_incline commands the hold
+        return not self.can_control or self.interlock.control_taken_back
 
     def _turn_held_until(self) -> datetime | None:
         """Return when the segment may end at the earliest, if its turn cue needs longer."""
