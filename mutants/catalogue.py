@@ -884,6 +884,51 @@ MUTANTS: list[Mutant] = [
         tests=["tests/programme/test_simulator.py::test_safety_rules_hold_on_the_simulator"],
         why="control taken back while our incline climbs: the deck rises to 1.5 % in the turn",
     ),
+    Mutant(
+        id="M35-console-halt-leaves-a-waiting-start",
+        rule="7",
+        file="custom_components/treadreverse/treadmill/client.py",
+        find="        if event.type in _HALTS:\n",
+        replace="        if False:  # mutant: a console halt leaves our waiting start alone\n",
+        tests=[
+            "tests/treadmill/test_client.py::"
+            "test_a_console_halt_supersedes_a_start_waiting_for_control"
+        ],
+        why="a start waiting for control runs the belt the person just stopped on the console",
+    ),
+    Mutant(
+        id="M36-lowering-pause-leaves-a-waiting-start",
+        rule="11",
+        file="custom_components/treadreverse/programme/interlock.py",
+        find="        self._treadmill.drop_pending_start()\n",
+        replace="        pass  # mutant: a start waiting in the client may slip out first\n",
+        tests=[
+            "tests/treadmill/test_client.py::"
+            "test_a_pause_that_lowers_first_supersedes_a_start_waiting_for_control"
+        ],
+        why="the unload's pause lowers first: START goes out ahead of it and the belt starts",
+    ),
+    Mutant(
+        id="M37-deck-wait-ignores-an-unknown-target",
+        rule="1",
+        file="custom_components/treadreverse/programme/turns.py",
+        find="        if self.interlock.incline_target not in (None, target):\n",
+        replace="        if self.interlock.incline_target != target:  # mutant: unknown is not ours\n",
+        tests=[
+            "tests/programme/test_simulator.py::"
+            "test_a_turn_waits_for_an_incline_whose_reply_was_late_as_control_was_taken_back"
+        ],
+        why="a late incline reply cancelled as control is taken back: the deck climbs in the turn",
+    ),
+    Mutant(
+        id="M38-deck-wait-capped-at-ten-seconds",
+        rule="1",
+        file="custom_components/treadreverse/programme/turns.py",
+        find="DECK_SETTLE_WAIT_S = 60.0  # rule 1: a turn waits at most this long for our incline to settle\n",
+        replace="DECK_SETTLE_WAIT_S = 10.0  # mutant: a long climb goes into the turn\n",
+        tests=["tests/programme/test_simulator.py::test_safety_rules_hold_on_the_simulator"],
+        why="a 10 % raise still climbing 10 s after the turn's moment rises in the turn",
+    ),
 ]
 
 # Mutants held back from the gate (none now): an entry waits here while its tests fail

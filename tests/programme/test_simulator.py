@@ -382,7 +382,36 @@ INCLINE_CLIMBING_AS_CONTROL_IS_TAKEN_BACK = props.scenario(
 )
 
 
+# Found by an adversarial review of the deck wait: a climb longer than the wait's first
+# bound (10 s) went into the turn; a console pause and start during the wait reused its
+# old start and gave up at once. The wait now lasts while the deck still rises.
+LONG_CLIMB_AS_CONTROL_IS_TAKEN_BACK = props.scenario(
+    [
+        {"direction": "forward", "duration": 5, "speed": 1.0, "incline": 10.0},
+        {"direction": "backward", "distance": 5, "speed": 1.0},
+        {"direction": "forward", "distance": 5, "speed": 1.0},
+    ],
+    [(9.0, "control_lost")],
+    options=props._SHORT,
+    receipt=0.0,
+    shutdown=True,
+)
+PAUSE_DURING_THE_DECK_HOLD = props.scenario(
+    [
+        {"direction": "forward", "duration": 5, "speed": 1.0, "incline": 7.0},
+        {"direction": "backward", "distance": 5, "speed": 1.0},
+        {"direction": "forward", "distance": 5, "speed": 1.0},
+    ],
+    [(9.0, "control_lost"), (14.0, "console_pause"), (17.0, "console_start")],
+    options=props._SHORT,
+    receipt=0.0,
+    shutdown=True,
+)
+
+
 @example(props.DISTANCE_TURN_CUE_LATE)  # rule 2, engine bug since fixed (test_properties)
+@example(LONG_CLIMB_AS_CONTROL_IS_TAKEN_BACK)
+@example(PAUSE_DURING_THE_DECK_HOLD)
 @example(INCLINE_CLIMBING_AS_CONTROL_IS_TAKEN_BACK)
 @example(props.INCLINE_A_HAIR_BELOW_AT_THE_TURN)  # rule 1, judge: incline resolution
 @example(INCLINE_CLIMBING_INTO_AN_ADVISORY_TURN)
@@ -411,3 +440,45 @@ async def test_link_drop_alone_nothing_moves_after_reconnect() -> None:
     assert rig.engine.status is S.PAUSED
     assert len(rig.tm.log) == sent
     await rig.close()
+
+
+async def test_a_turn_waits_for_an_incline_whose_reply_was_late_as_control_was_taken_back() -> None:
+    """Rule 1: our incline write landed, its reply is late, and the console takes control.
+
+    The cancelled write leaves the deck's target unknown; the deck still climbs to the
+    programme's 4 %, which can no longer be held: the turn waits until it settled, so
+    the incline never rises in the turn (found by an adversarial review).
+    """
+    options = props._SHORT
+    rig = SimRig(options)
+    samples = _sample(rig)
+    await rig.connect()
+    sim = rig.tm.simulator
+
+    def take_back() -> None:
+        rig.tm.mark("control_lost")
+        sim.take_control_back()
+
+    rig.clock.call_at(
+        rig.start + timedelta(seconds=1),
+        lambda: sim.delay_indication(ControlOpcode.SET_TARGET_INCLINATION, 3.0),
+    )
+    rig.clock.call_at(rig.start + timedelta(seconds=9), take_back)
+    plan = props.scenario(
+        [
+            {"direction": "forward", "duration": 5, "speed": 1.0, "incline": 4.0},
+            {"direction": "backward", "distance": 5, "speed": 1.0},
+            {"direction": "forward", "distance": 5, "speed": 1.0},
+        ],
+        [],
+    )["programme"]
+    timeline = compile_programme(plan, options, rig.tm.capabilities, 1.0)
+    await props.drive(rig, rig.engine.run_timeline(timeline, key="p"))
+    for _ in range(300):
+        if not rig.engine.active:
+            break
+        await rig.clock.advance(0.5)
+    if rig.engine.active:
+        await props.drive(rig, rig.engine.stop())
+    await rig.close()
+    rules.check_all(sim_trace(rig, options, samples), SIM_CHECKS)

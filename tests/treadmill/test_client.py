@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from custom_components.treadreverse.programme.interlock import Interlock, Origin
 from custom_components.treadreverse.treadmill import ftms
 from custom_components.treadreverse.treadmill.base import (
     CommandError,
@@ -341,6 +342,62 @@ async def test_a_pause_supersedes_a_start_waiting_for_control(
     # A start asked for after the pause goes out as usual.
     await run(treadmill.start())
     assert sim.state is BeltState.RUNNING
+
+
+@pytest.mark.parametrize("halt", ["console_pause", "console_stop"])
+async def test_a_console_halt_supersedes_a_start_waiting_for_control(
+    simulated: Factory, clock: ManualClock, halt: str
+) -> None:
+    """The person's pause or stop on the console wins over a start of ours still waiting.
+
+    Written once control is granted, the start would run the belt they just halted
+    (rules 7 and 10; found by an adversarial review of the pause's epoch).
+    """
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    sim.delay_indication(ControlOpcode.REQUEST_CONTROL, 2.0)
+    start = start_task(treadmill.start())
+    await settle(50)
+    getattr(sim, halt)()
+    await clock.advance(3)
+    await settle(50)
+    with pytest.raises(CommandError) as err:
+        start.result()
+    assert err.value.failure is CommandFailure.SUPERSEDED
+    assert ftms.start_or_resume() not in sim.writes
+    assert sim.state is not BeltState.RUNNING
+
+
+async def test_a_pause_that_lowers_first_supersedes_a_start_waiting_for_control(
+    simulated: Factory, clock: ManualClock
+) -> None:
+    """Rule 11's pause lowers the stored speed first: a start still waiting never slips out.
+
+    The lowering queues behind the waiting start; without the interlock dropping that
+    start at once, the machine got START, then the lowering, then the pause: the belt
+    started as Home Assistant was leaving.
+    """
+    treadmill, _ = await simulated()
+    sim = treadmill.simulator
+    lock = Interlock(treadmill, clock, max_backward_speed=2.0, may_move=lambda: True)
+    await clock.advance(5)  # past the subscription's replay window
+    sim.console_set_speed(3.0)
+    await clock.advance(0.2)
+    await settle(50)
+    assert lock.stored_target == 3.0
+    sim.delay_indication(ControlOpcode.REQUEST_CONTROL, 2.0)
+    start = start_task(treadmill.start())
+    await settle(50)
+    before = len(sim.writes)
+    pause = start_task(lock.pause(Origin.SAFETY, lower_to=1.0))
+    for _ in range(100):
+        await clock.advance(0.05)
+        await settle(5)
+    pause.result()
+    assert ftms.start_or_resume() not in sim.writes[before:]
+    assert sim.state is not BeltState.RUNNING
+    assert start.done()
+    lock.close()
 
 
 async def test_stop_answered_first_when_a_pause_indication_is_lost(

@@ -307,6 +307,9 @@ class Interlock:
         """Pause; lower the stored target first while it matters (rules 3 and 11)."""
         self._check_allowed(Verb.PAUSE, origin)
         self._halts += 1
+        # A start already handed to the treadmill (waiting there for control) never goes
+        # out behind this pause, nor ahead of the lowering that may come first.
+        self._treadmill.drop_pending_start()
         goal = lower_to
         if self.capped:
             goal = self.cap if goal is None else min(goal, self.cap)

@@ -125,6 +125,7 @@ class PhasesMixin(EngineCore):
         run.phase_start = at - timedelta(seconds=elapsed)
         run.elapsed = 0.0
         run.end_held_until = None
+        run.deck_wait_since = run.deck_level = run.deck_rose_at = None  # a resume waits afresh
         if run.phase.kind is PhaseKind.TURN:
             self._begin_turn(at)
             return

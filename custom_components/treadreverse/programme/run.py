@@ -88,6 +88,8 @@ class _Run:
     receipt_wait_since: datetime | None = None  # the turn waits for the cue's receipt
     receipt_missed: bool = False  # it never came: this turn falls back to pause-and-wait
     deck_wait_since: datetime | None = None  # the turn waits for our incline to settle
+    deck_level: float | None = None  # the highest incline read meanwhile
+    deck_rose_at: datetime | None = None  # when that reading last rose
 
     @property
     def phase(self) -> Phase:

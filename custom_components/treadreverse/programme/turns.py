@@ -17,7 +17,8 @@ from .schema import HALF_SQUAT_MAX_S, Posture
 
 TURN_SPEED_TOLERANCE = 0.01  # km/h: the FTMS speed resolution
 CUE_RECEIPT_WAIT_S = 10.0  # rule 2: a turn waits this long for its cue to be accepted
-DECK_SETTLE_WAIT_S = 10.0  # rule 1: a turn waits this long for our incline to settle
+DECK_SETTLE_WAIT_S = 60.0  # rule 1: a turn waits at most this long for our incline to settle
+DECK_STILL_S = 3.0  # a deck whose reading did not rise for this long has settled
 DECK_POLL_S = 0.5  # s between looks at the deck meanwhile
 
 
@@ -77,11 +78,8 @@ class TurnsMixin(EngineCore):
         if not self._speaker_check():
             return False  # no speaker works: _begin_turn pauses and waits anyway
         now = self._clock.now()
-        if run.receipt_wait_since is None:
-            run.receipt_wait_since = now
-            _LOGGER.info("The turn waits for its cue to be accepted by a speaker")
-        give_up = self._end_held_at_most(
-            run.receipt_wait_since + timedelta(seconds=CUE_RECEIPT_WAIT_S)
+        run.receipt_wait_since, give_up = self._hold_since(
+            run.receipt_wait_since, CUE_RECEIPT_WAIT_S, "its cue to be accepted by a speaker"
         )
         if now >= give_up:
             run.receipt_missed, run.receipt_wait_since = True, None
@@ -93,6 +91,15 @@ class TurnsMixin(EngineCore):
 
         self._at(give_up, missed)
         return True
+
+    def _hold_since(
+        self, since: datetime | None, wait_s: float, what: str
+    ) -> tuple[datetime, datetime]:
+        """Return when a turn began to wait for `what` (now, the first time) and its limit."""
+        if since is None:
+            since = self._clock.now()
+            _LOGGER.info("The turn waits for %s", what)
+        return since, self._end_held_at_most(since + timedelta(seconds=wait_s))
 
     def _end_held_at_most(self, give_up: datetime) -> datetime:
         """Return when a held segment end goes on at the latest, `give_up` or sooner."""
@@ -115,27 +122,35 @@ class TurnsMixin(EngineCore):
 
         Rule 1: the incline never rises in a turn. After the treadmill took control back,
         Home Assistant may only stop or pause (rule 10), and neither stops an incline
-        motor: the turn begins once the deck reached the programme's target, up to
-        DECK_SETTLE_WAIT_S past its moment (then all the same). Return whether it is held.
+        motor: the turn begins once the deck reached the programme's target or stopped
+        rising (DECK_STILL_S), within rules 5 and 8 and at most DECK_SETTLE_WAIT_S past
+        its moment. Return whether the end is held.
         """
         run = self._run
         assert run is not None
-        if not self._turn_follows() or not self._deck_climbs_unheld():
-            run.deck_wait_since = None
-            return False
         now = self._clock.now()
-        if run.deck_wait_since is None:
-            run.deck_wait_since = now
-            _LOGGER.info("The turn waits for the incline the programme set to settle")
-        give_up = self._end_held_at_most(
-            run.deck_wait_since + timedelta(seconds=DECK_SETTLE_WAIT_S)
-        )
-        if now >= give_up:
-            run.deck_wait_since = None
+        if self._turn_follows() and self._deck_climbs_unheld() and not self._deck_still(now):
+            run.deck_wait_since, give_up = self._hold_since(
+                run.deck_wait_since, DECK_SETTLE_WAIT_S, "the incline the programme set to settle"
+            )
+            if now < give_up:
+                at = min(now + timedelta(seconds=DECK_POLL_S), give_up)
+                self._at(at, lambda: self._end_segment(skipped=skipped, at=at))
+                return True
+        run.deck_wait_since = run.deck_level = run.deck_rose_at = None
+        return False
+
+    def _deck_still(self, now: datetime) -> bool:
+        """Return whether the deck's reading has not risen for DECK_STILL_S (it settled)."""
+        run = self._run
+        assert run is not None
+        measured = self._treadmill.data.incline
+        if measured is None:
+            return True  # _deck_climbs_unheld saw a reading: it went away, nothing to wait on
+        if run.deck_level is None or run.deck_rose_at is None or measured > run.deck_level + 1e-6:
+            run.deck_level, run.deck_rose_at = measured, now
             return False
-        at = min(now + timedelta(seconds=DECK_POLL_S), give_up)
-        self._at(at, lambda: self._end_segment(skipped=skipped, at=at))
-        return True
+        return now - run.deck_rose_at >= timedelta(seconds=DECK_STILL_S)
 
     def _turn_follows(self) -> bool:
         """Return whether the phase after this one is a turn."""
@@ -153,8 +168,10 @@ class TurnsMixin(EngineCore):
         target = run.target_incline
         if measured is None or target is None or measured >= target - 1e-6:
             return False
-        if self.interlock.incline_target != target:
-            return False  # the deck's target is no longer ours: the person's climb
+        if self.interlock.incline_target not in (None, target):
+            # The deck's target is no longer ours: the person's climb. Unknown (our write's
+            # reply lost or cancelled as control was taken back) it may be ours.
+            return False
         if not self.advisory:
             return False  # _hold_incline commands the hold
         return not self.can_control or self.interlock.control_taken_back

@@ -150,6 +150,15 @@ class Treadmill(ABC):
         """
         return False
 
+    def drop_pending_start(self) -> None:
+        """Never write a start handed over and still waiting (a pause is on its way).
+
+        A pause that first lowers the stored speed (rules 3 and 11) goes out behind that
+        lowering; a start still waiting for control must not slip out before them.
+        Treadmills that write at once have nothing waiting: nothing happens.
+        """
+        return
+
     async def request_control(self) -> None:
         """Ask the treadmill for control again, e.g. when a person starts a new programme.
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import partial
 import logging
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol, override
 
 from bleak.exc import BleakError
 
@@ -216,6 +216,9 @@ _REPORTED_WHEN_STALE = (
     MachineStatusCode.STOPPED_OR_PAUSED,
 )
 
+_HALTS = frozenset(
+    {MachineEventType.PAUSED, MachineEventType.STOPPED, MachineEventType.SAFETY_KEY}
+)
 _SIMPLE_EVENTS: dict[int, MachineEventType] = {
     MachineStatusCode.STOPPED_BY_SAFETY_KEY: MachineEventType.SAFETY_KEY,
     MachineStatusCode.STARTED_OR_RESUMED: MachineEventType.STARTED,
@@ -551,6 +554,10 @@ class FtmsTreadmill(Treadmill):
         event = _status_event(status)
         if event is None:
             return
+        if event.type in _HALTS:
+            # The person paused or stopped on the console (or pulled the key): a start of
+            # ours still waiting (for control, say) would run the belt they just halted.
+            self.drop_pending_start()
         # The person has taken over: from now on the machine's statuses are theirs, so no
         # status (e.g. a start after their stop) may pass for the echo of an older command;
         # except a recent one of a kind this machine confirms: its confirmation is on the way.
@@ -683,7 +690,7 @@ class FtmsTreadmill(Treadmill):
         over before it (waiting for control, say) is never written after it.
         """
         self._require_link("pause")
-        self._pause_epoch += 1
+        self.drop_pending_start()
         echo = MachineStatus(MachineStatusCode.STOPPED_OR_PAUSED, ftms.PAUSE)
         await self._send("pause", ftms.pause(), echo, priority=True)
 
@@ -701,6 +708,11 @@ class FtmsTreadmill(Treadmill):
         payload = self._checked("set_incline", incline, machine_range, ftms.set_target_inclination)
         echo = MachineStatus(MachineStatusCode.TARGET_INCLINE_CHANGED, incline)
         await self._submit("set_incline", payload, echo)
+
+    @override
+    def drop_pending_start(self) -> None:
+        """Supersede a start handed over before now that is not written yet."""
+        self._pause_epoch += 1
 
     async def request_control(self) -> None:
         """Ask for control now (a person starts again) and end the taken-back state."""
