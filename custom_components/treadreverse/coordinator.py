@@ -44,6 +44,7 @@ from .programme.session import SessionRecord, cut_off_session
 from .programmes import resolve_programme
 from .storage import PROGRAMMES_KEY, LifetimeTotals, TreadmillStore
 from .treadmill.base import (
+    CommandError,
     CommandFailure,
     LiveData,
     MachineEvent,
@@ -144,6 +145,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._checkpointed: tuple[float, float, float, float, int] | None = None  # last written
         self._closed = False
         self._starting = asyncio.Lock()
+        self._link_losses = 0  # a start being prepared sees a loss (rule 6)
         self._release: asyncio.Task[None] | None = None  # keep_connected off, after a session
         self._connecting: asyncio.Task[None] | None = None  # a background connection attempt
         self._last_attempt: datetime | None = None
@@ -265,6 +267,7 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         if isinstance(programme, str):
             key, programme = resolve_programme(self.hass, programme)
         await self._async_ensure_connected()
+        losses = self._link_losses
         options = self.engine_options
         try:
             timeline = compile_programme(
@@ -286,6 +289,10 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         self._check_open()
         if self.engine.interlock.stops != stops:
             return  # Stop wins (rule 7): pressed while the start was being prepared.
+        if self._link_losses != losses:
+            # Rule 6: a lost link drops what was pending, this start too; the link may be
+            # back already, but the person starts again.
+            raise treadmill_error(CommandError("start", CommandFailure.DISCONNECTED))
         ir.async_delete_issue(self.hass, DOMAIN, f"control_refused_{self.config_entry.entry_id}")
         await run_command(
             self.engine.run_timeline(
@@ -427,6 +434,8 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
         """Follow the link state; the engine reacts to the rest itself."""
         if event.type in (MachineEventType.CONNECTED, MachineEventType.DISCONNECTED):
             self._log_connection(event.type is MachineEventType.CONNECTED)
+        if event.type is MachineEventType.DISCONNECTED:
+            self._link_losses += 1
         if event.type is MachineEventType.CONNECTED and self.kind is Kind.FTMS:
             self._last_attempt = None
             # The next start-up sets up without the link from what the machine says now.

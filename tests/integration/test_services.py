@@ -425,6 +425,42 @@ async def test_stop_while_a_start_is_prepared_wins(
     assert bytes([0x07]) not in simulator.writes
 
 
+async def test_a_link_lost_while_a_start_is_prepared_cancels_the_start(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
+) -> None:
+    """Rule 6: a lost link drops the start being prepared, even once the link is back.
+
+    Found by scripts/soak (seed 500, session 321): the link dropped while the start's
+    cues were generated, came back during the countdown, and the belt started.
+    """
+    release = asyncio.Event()
+
+    async def slow_prepare(*_args: Any, **_kwargs: Any) -> None:
+        await release.wait()
+
+    simulator = loaded_simulated.runtime_data.coordinator.treadmill.simulator
+    data = {
+        "config_entry_id": loaded_simulated.entry_id,
+        "programme": "first_steps",
+        "wait_for_person": False,
+    }
+    with patch("custom_components.treadreverse.announcer.Announcer.async_prepare", slow_prepare):
+        # In the background: block_till_done (advance) must not wait for the held start.
+        starting = hass.async_create_background_task(call(hass, "start_programme", data), "start")
+        await asyncio.sleep(0)
+        simulator.drop_link()
+        await advance(hass, freezer, 70)  # reconnected meanwhile
+        assert hass.states.get("binary_sensor.simulated_treadmill_connected").state == "on"
+        release.set()
+        with pytest.raises(HomeAssistantError) as err:
+            await starting
+    assert err.value.translation_key == "command_disconnected"
+    assert hass.states.get(STATUS).state == "idle"
+    await advance(hass, freezer, 30)
+    assert bytes([0x07]) not in simulator.writes
+    assert not simulator.belt_running
+
+
 async def test_an_automation_resume_waits_for_the_person(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
 ) -> None:
