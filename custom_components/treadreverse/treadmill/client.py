@@ -216,9 +216,7 @@ _REPORTED_WHEN_STALE = (
     MachineStatusCode.STOPPED_OR_PAUSED,
 )
 
-_HALTS = frozenset(
-    {MachineEventType.PAUSED, MachineEventType.STOPPED, MachineEventType.SAFETY_KEY}
-)
+_HALTS = frozenset({MachineEventType.PAUSED, MachineEventType.STOPPED, MachineEventType.SAFETY_KEY})
 _SIMPLE_EVENTS: dict[int, MachineEventType] = {
     MachineStatusCode.STOPPED_BY_SAFETY_KEY: MachineEventType.SAFETY_KEY,
     MachineStatusCode.STARTED_OR_RESUMED: MachineEventType.STARTED,
