@@ -114,9 +114,13 @@ class Driver:
                 return
             pending = {t for t in hass._tasks if not t.done()}
             jobs = [f for f in pending if not isinstance(f, asyncio.Task)]
-            if not settle:  # an eagerly started listener's job lands among the background ones
-                jobs += [f for f in hass._background_tasks if not isinstance(f, asyncio.Task)]
-                jobs = [f for f in jobs if not f.done()]
+            # A job a background task (or an eagerly started listener) runs lands among the
+            # background ones: the Store's writes in the executor, the recorder's join.
+            jobs += [
+                f
+                for f in hass._background_tasks
+                if not isinstance(f, asyncio.Task) and not f.done()
+            ]
             if jobs:
                 # Even unsettled (a stop), virtual time must not race a thread: the
                 # recorder's shutdown joins its thread, and HA's stop stages time out in
