@@ -174,7 +174,9 @@ class TurnsMixin(EngineCore):
             return False
         if not self.advisory:
             return False  # _hold_incline commands the hold
-        return not self.can_control or self.interlock.control_taken_back
+        # Only a deck we set, which control taken back keeps us from holding: without
+        # remote control the person sets the incline, and a turn does not wait on them.
+        return self.can_control and self.interlock.control_taken_back
 
     def _turn_held_until(self) -> datetime | None:
         """Return when the segment may end at the earliest, if its turn cue needs longer."""
