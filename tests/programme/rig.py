@@ -26,6 +26,23 @@ def seg(direction: str = "forward", **fields: Any) -> dict[str, Any]:
     return {"direction": direction, "duration": 60, "speed": 2.0, **fields}
 
 
+class RecordedEngine(Engine):
+    """The engine, each event also handed to `on_emit` as it is said.
+
+    Its listeners may hear an event later (after the belt commands due at the same
+    instant); a trace of what the engine did keeps it where the engine said it.
+    """
+
+    def __init__(self, *args: Any, on_emit: Callable[[EngineEvent], None], **kwargs: Any) -> None:
+        """Build the engine; `on_emit` sees every event as it is said."""
+        self._on_emit = on_emit
+        super().__init__(*args, **kwargs)
+
+    def _tell(self, event: EngineEvent) -> None:
+        self._on_emit(event)
+        super()._tell(event)
+
+
 class RigBase:
     """An engine on a treadmill in virtual time, with every event and session recorded."""
 
@@ -39,23 +56,27 @@ class RigBase:
         self.speaker = True
         # How long a speaker takes to accept a turn cue (rule 2); None: never.
         self.receipt_delay: float | None = 0.0
-        self.engine = Engine(
+        self.engine = RecordedEngine(
             tm,
             clock,
             options or EngineOptions(),
             speaker_check=lambda: self.speaker,
             cue_receipts=True,
+            on_emit=self._record,
         )
         self.events: list[EngineEvent] = []
         self.sessions: list[SessionRecord] = []
-        self.engine.add_listener(self._record)
+        self.engine.add_listener(self._hear)
         self.engine.add_session_listener(self.sessions.append)
 
     def _record(self, event: EngineEvent) -> None:
-        """Keep an event, in the shared trace too, with the belt's true speed then."""
+        """Keep an event as said, in the shared trace too, with the belt's true speed then."""
         self.tm.physics()
         self.events.append(event)
         self.tm.trace.append(("event", (event, self.tm.speed)))
+
+    def _hear(self, event: EngineEvent) -> None:
+        """Be the speaker: it hears a turn cue when the listeners are told."""
         if event.type is EventType.TURN_AROUND_SOON:
             self._accept_later(event)
 

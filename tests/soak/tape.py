@@ -165,14 +165,18 @@ def create_traced_treadmill(
 
 
 class TracedEngine(Engine):
-    """The engine, every event and session also kept on the tape (first listener)."""
+    """The engine, every event kept on the tape as said, every session as it ends."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Build the engine and listen first."""
         super().__init__(*args, **kwargs)
-        self.add_listener(TAPE.event)
         self.add_session_listener(TAPE.session)
         TAPE.engine = self
+
+    def _tell(self, event: EngineEvent) -> None:
+        """Keep the event on the tape as it is said; the listeners may hear it later."""
+        TAPE.event(event)
+        super()._tell(event)
 
 
 def now() -> datetime:

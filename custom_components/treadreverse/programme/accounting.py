@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+import functools
 from typing import Any
 
 from .core import _MOVING, EngineCore, _iso
@@ -188,7 +189,8 @@ class AccountingMixin(EngineCore):
         self._run = None
         self._last_session = record
         for listener in list(self._session_listeners):
-            listener(record)
+            # After the events that end it, in their order (they may be told later).
+            self._later_or_now(functools.partial(listener, record))
 
     def _remaining(self, now: datetime) -> float:
         """Return the estimated seconds left in the programme."""

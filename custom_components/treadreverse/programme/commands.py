@@ -116,7 +116,7 @@ class CommandsMixin(EngineCore):
         while self._queue:
             verb, value, origin = self._queue.popleft()
             try:
-                await self._call(verb, value, origin)
+                await self._call_and_tell(verb, value, origin)
             except InterlockError as err:
                 self._after_start(self._command_refused, verb, err)
                 return
@@ -138,6 +138,18 @@ class CommandsMixin(EngineCore):
             asyncio.get_running_loop().call_soon(handle, verb, err)
         else:
             handle(verb, err)
+
+    async def _call_and_tell(self, verb: Verb, value: float | None, origin: Origin) -> None:
+        """Hand one command to the interlock; after a start, tell what waited for it."""
+        if verb is not Verb.START:
+            await self._call(verb, value, origin)
+            return
+        self._starting = True
+        try:
+            await self._call(verb, value, origin)
+        finally:
+            self._starting = False
+            self._flush_later_soon()
 
     async def _call(self, verb: Verb, value: float | None, origin: Origin) -> None:
         """Hand one command to the interlock, which decides and sends it."""
@@ -205,6 +217,7 @@ class CommandsMixin(EngineCore):
     def _drop_commands(self) -> None:
         """Forget queued commands and cancel the one in flight."""
         self._queue.clear()
+        self._starting = False  # a start cancelled holds nothing back any longer
         self._dropped_while_starting = self._starting_worker
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()

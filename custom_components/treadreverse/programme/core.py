@@ -74,6 +74,11 @@ class EngineCore:
     _tasks: set[asyncio.Task[None]]
     _reclaiming: asyncio.Task[None] | None  # control asked again before the next command
     _held: list[tuple[EventType | CueType, dict[str, Any]]] | None
+    # Listener calls told later (_tell): in a phase timer, or while a start is on its way.
+    _later: list[Callable[[], None]]
+    _in_timer: bool
+    _starting: bool  # a START is with the interlock (its speed first, then START)
+    _flush_soon: asyncio.Handle | None
     _starting_worker: bool
     _dropped_while_starting: bool
     _unsubscribe: Callable[[], None] | None
@@ -155,12 +160,52 @@ class EngineCore:
         return EngineEvent(kind, self._clock.now(), data)
 
     def _tell(self, event: EngineEvent) -> None:
-        """Hand an event to every listener."""
+        """Hand an event to every listener, now or, after the belt commands due, soon."""
+        self._later_or_now(lambda: self._tell_now(event))
+
+    def _tell_now(self, event: EngineEvent) -> None:
+        """Hand an event to every listener now."""
         for listener in list(self._listeners):
             try:
                 listener(event)
             except Exception:  # a broken listener must never stop the belt logic
                 _LOGGER.exception("Engine listener failed on %s", event.type)
+
+    def _later_or_now(self, call: Callable[[], None]) -> None:
+        """Call a listener now, or after the belt commands due now have gone out.
+
+        The listeners (Home Assistant's entities, bus events, speakers) cost about a
+        millisecond a treadmill. In a phase timer they are told on the next loop pass,
+        so that every treadmill's command due at the same instant is written first; while
+        a start is on its way, once START is out (its speed's reply comes back through the
+        loop, behind whatever waits there). What is told later keeps its order and time.
+        """
+        if self._in_timer or self._start_on_its_way():
+            self._later.append(call)
+            return
+        self._flush_later()
+        call()
+
+    def _start_on_its_way(self) -> bool:
+        """Return whether a START waits in the queue or is with the interlock."""
+        return self._starting or any(verb is Verb.START for verb, _, _ in self._queue)
+
+    def _flush_later(self) -> None:
+        """Tell, in order, what was held back (nothing while a start is still on its way)."""
+        if self._flush_soon is not None:
+            self._flush_soon.cancel()
+            self._flush_soon = None
+        if self._start_on_its_way():
+            return
+        while self._later:
+            calls, self._later = self._later, []
+            for call in calls:
+                call()
+
+    def _flush_later_soon(self) -> None:
+        """Tell what was held back on the next loop pass, after other treadmills' commands."""
+        if self._later and self._flush_soon is None:
+            self._flush_soon = asyncio.get_running_loop().call_soon(self._flush_later)
 
     def _interval_data(self) -> dict[str, Any]:
         """Return the interval data every public event carries."""
@@ -215,8 +260,18 @@ class EngineCore:
         return (run is not None and run.belt_moving) or self.interlock.belt_moving
 
     def _at(self, when: datetime, callback: Callable[[], None]) -> None:
-        """Schedule a phase timer at an absolute moment."""
-        self._timers.append(self._clock.call_at(when, callback))
+        """Schedule a phase timer at an absolute moment; its listeners are told after it."""
+
+        def fire() -> None:
+            outer, self._in_timer = self._in_timer, True
+            try:
+                callback()
+            finally:
+                self._in_timer = outer
+            if not outer:
+                self._flush_later_soon()
+
+        self._timers.append(self._clock.call_at(when, fire))
 
     def _cancel_timers(self) -> None:
         """Cancel the phase's timers."""

@@ -94,6 +94,10 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
         self._tasks = set()
         self._reclaiming = None
         self._held = None
+        self._later = []
+        self._in_timer = False
+        self._starting = False
+        self._flush_soon = None
         self._starting_worker = False
         self._dropped_while_starting = False
         self._unsubscribe = treadmill.subscribe(self._on_data, self._on_event)
@@ -381,6 +385,7 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
     async def close(self) -> None:
         """Cancel every timer and task and let go of the treadmill (HA unload)."""
         self._drop_commands()
+        self._flush_later()  # what was held back is told while the listeners still listen
         self._cancel_timers()
         for cancel in self._run_timers:
             cancel()

@@ -1,0 +1,133 @@
+"""Listeners hear a boundary after its belt commands went out, in order (the scale figure).
+
+With many treadmills in one Home Assistant, every boundary due at the same instant runs
+in one loop pass. Each engine's listeners (entities, bus events, speakers) cost about a
+millisecond; told at once, the last treadmill's command waited behind all the others'
+listeners, and a start (its speed's reply comes back through the loop) behind them all.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import heapq
+
+from custom_components.treadreverse.programme.events import CueType, EngineEvent, EventType
+from custom_components.treadreverse.programme.options import EngineOptions
+from custom_components.treadreverse.programme.session import SessionRecord
+
+from .fake import CAPS, FakeTreadmill, FastClock, settle
+from .rig import RigBase, programme, seg
+
+OPTIONS = EngineOptions(start_countdown=5)
+TWO_SPEEDS = programme(
+    seg("forward", duration=30, speed=3.0),
+    seg("forward", duration=30, speed=4.0),
+)
+
+
+class OnePassClock(FastClock):
+    """Run every callback due at one instant before the loop runs anything else.
+
+    As asyncio does: the timers due are run in one pass, what they schedule after.
+    """
+
+    async def advance(self, seconds: float) -> None:
+        """Move time forward; callbacks due at the same instant share one pass."""
+        target = self._now + timedelta(seconds=seconds)
+        await settle(self.rounds)
+        while self._heap and self._heap[0][0] <= target:
+            due = self._heap[0][0]
+            self._now = max(self._now, due)
+            while self._heap and self._heap[0][0] == due:
+                _, ident, callback = heapq.heappop(self._heap)
+                if ident in self._cancelled:
+                    self._cancelled.discard(ident)
+                    continue
+                callback()
+            await settle(self.rounds)
+        self._now = target
+        await settle(self.rounds)
+
+
+def _rigs(count: int, **fake: object) -> tuple[OnePassClock, list[RigBase]]:
+    """Return `count` engines on one clock, each on its own treadmill replying via the loop."""
+    clock = OnePassClock()
+    rigs = [
+        RigBase(clock, FakeTreadmill(clock, CAPS, latency=1.0, **fake), OPTIONS)  # type: ignore[arg-type]
+        for _ in range(count)
+    ]
+    return clock, rigs
+
+
+def _written(rigs: list[RigBase]) -> list[list[tuple[str, float | None]]]:
+    """Return what each treadmill was sent so far."""
+    return [[(c.name, c.value) for c in rig.tm.log] for rig in rigs]
+
+
+async def test_every_treadmills_commands_go_out_before_any_listener_hears() -> None:
+    """Starts and speed changes due at one instant: all written before the first listener."""
+    clock, rigs = _rigs(3)
+    heard: list[tuple[int, str, list[list[tuple[str, float | None]]]]] = []
+    for number, rig in enumerate(rigs):
+        rig.engine.add_listener(
+            lambda event, number=number: heard.append((number, str(event.type), _written(rigs)))
+        )
+        await rig.engine.start(TWO_SPEEDS, key=None)
+    await rigs[0].run(6)
+    starts = [(n, sent) for n, kind, sent in heard if kind == "interval_started"]
+    assert [n for n, _ in starts] == [0, 1, 2]
+    for _, sent in starts:
+        # The start of every treadmill, its speed confirmed first (rule 3), is out.
+        assert all(log[-2:] == [("set_speed", 3.0), ("start", None)] for log in sent), sent
+    heard.clear()
+    await rigs[0].run(30)
+    changes = [(n, sent) for n, kind, sent in heard if kind == "interval_started"]
+    assert [n for n, _ in changes] == [0, 1, 2]
+    for _, sent in changes:
+        assert all(log[-1] == ("set_speed", 4.0) for log in sent), sent
+    del clock
+
+
+async def test_what_is_told_later_keeps_its_order_and_time() -> None:
+    """A stop while the start's reply is late: the start's events first, then the stop's."""
+    _, (rig,) = _rigs(1)
+    told: list[EngineEvent | SessionRecord] = []
+    rig.engine.add_listener(told.append)
+    rig.engine.add_session_listener(told.append)
+    rig.tm.late_reply("start", 2.0)
+    await rig.engine.start(TWO_SPEEDS, key=None)
+    await rig.run(5)
+    end = rig.start + timedelta(seconds=5)
+    kinds = [e.type for e in told if isinstance(e, EngineEvent)]
+    # The countdown's end is told once START is out and answered; nothing before.
+    assert EventType.INTERVAL_STARTED not in kinds
+    assert rig.commands()[-1] == (5.0, "start", None)
+    await rig.run(1)
+    await rig.engine.stop()
+    await settle()
+    names = [str(e.type) if isinstance(e, EngineEvent) else "session" for e in told]
+    # Still on its way when the stop came: the start's events first, then the stop's,
+    # then the session they end.
+    assert names.index("interval_started") < names.index("programme_aborted")
+    assert names[-1] == "session"
+    assert "session" not in names[:-1]
+    started = next(
+        e for e in told if isinstance(e, EngineEvent) and e.type is EventType.INTERVAL_STARTED
+    )
+    assert started.at == end  # said at the countdown's end, heard once the start was out
+    assert rig.types() == names[:-1]  # the trace (as said) and the listeners agree
+
+
+async def test_a_lost_start_reply_is_told_before_its_failure() -> None:
+    """The start's events wait for START; its failure and the pause come after them."""
+    _, (rig,) = _rigs(1)
+    told: list[str] = []
+    rig.engine.add_listener(lambda event: told.append(str(event.type)))
+    rig.tm.lose_reply("start")
+    await rig.engine.start(TWO_SPEEDS, key=None)
+    await rig.run(5.5)
+    assert "interval_started" not in told  # START is on its way: its reply is awaited
+    await rig.run(6)
+    assert told.index("interval_started") < told.index(str(CueType.COMMAND_FAILED))
+    assert told.index(str(CueType.COMMAND_FAILED)) < told.index("programme_paused")
+    assert told == rig.types()
