@@ -87,6 +87,9 @@ class RuleTrace:
     # Whether the trace marks "cue_accepted" when a speaker accepted a turn cue (rule 2:
     # a turn begins only once its cue was accepted, or falls back to pause-and-wait).
     receipts: bool = False
+    # Safety cues the listeners (the speakers) heard later than the engine said them:
+    # "<type> said at <t> heard at <t>" (rule 2's lead counts from when they are heard).
+    heard_late: list[str] = field(default_factory=list)
 
     # ----- views -------------------------------------------------------------------------
 
@@ -993,6 +996,16 @@ def _pause_lost(trace: RuleTrace, since: datetime) -> bool:
     return any(m.at >= since or m.name == "command_fail" for m in trace.marks("command_fail"))
 
 
+def check_heard_when_said(trace: RuleTrace) -> None:
+    """Rule 2: the speakers hear a safety cue the moment the engine says it, never later.
+
+    Listeners may be told on the next loop pass (the same virtual instant), and what a
+    countdown's end says waits for its START; a turn cue waiting so would shorten its lead.
+    """
+    for line in trace.heard_late:
+        raise _fail(trace, "rule 2 (heard late)", None, line)
+
+
 def check_errors(trace: RuleTrace) -> None:
     """Check no command the programme itself generated was refused by the interlock."""
     for line in trace.errors:
@@ -1010,6 +1023,7 @@ CHECKS: tuple[Callable[[RuleTrace], None], ...] = (
     check_advisory,
     check_bounded,
     check_leaving,
+    check_heard_when_said,
     check_errors,
 )
 

@@ -7,7 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from custom_components.treadreverse.programme.engine import Engine
-from custom_components.treadreverse.programme.events import CueType, EngineEvent, EventType
+from custom_components.treadreverse.programme.events import (
+    SAFETY_CUES,
+    CueType,
+    EngineEvent,
+    EventType,
+)
 from custom_components.treadreverse.programme.options import EngineOptions
 from custom_components.treadreverse.programme.schema import Programme
 from custom_components.treadreverse.programme.session import SessionRecord
@@ -65,6 +70,7 @@ class RigBase:
             on_emit=self._record,
         )
         self.events: list[EngineEvent] = []
+        self.heard: list[tuple[EngineEvent, datetime]] = []  # as the listeners heard them
         self.sessions: list[SessionRecord] = []
         self.engine.add_listener(self._hear)
         self.engine.add_session_listener(self.sessions.append)
@@ -75,8 +81,17 @@ class RigBase:
         self.events.append(event)
         self.tm.trace.append(("event", (event, self.tm.speed)))
 
+    def late_cues(self) -> list[str]:
+        """Return the safety cues the listeners heard later than the engine said them."""
+        return [
+            f"{event.type} said at {self.t(event.at):.2f} heard at {self.t(at):.2f}"
+            for event, at in self.heard
+            if event.type in SAFETY_CUES and at > event.at
+        ]
+
     def _hear(self, event: EngineEvent) -> None:
         """Be the speaker: it hears a turn cue when the listeners are told."""
+        self.heard.append((event, self.clock.now()))
         if event.type is EventType.TURN_AROUND_SOON:
             self._accept_later(event)
 

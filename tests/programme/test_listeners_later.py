@@ -8,17 +8,25 @@ listeners, and a start (its speed's reply comes back through the loop) behind th
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 import heapq
 
+import pytest
+
 from custom_components.treadreverse.programme.events import CueType, EngineEvent, EventType
 from custom_components.treadreverse.programme.options import EngineOptions
+from custom_components.treadreverse.programme.schema import Programme
 from custom_components.treadreverse.programme.session import SessionRecord
 
 from .fake import CAPS, FakeTreadmill, FastClock, settle
 from .rig import RigBase, programme, seg
 
-OPTIONS = EngineOptions(start_countdown=5)
+OPTIONS = EngineOptions(start_countdown=5, cue_lead_time=5)
+TURNING = programme(
+    seg("forward", duration=30, speed=3.0),
+    seg("backward", duration=30, speed=2.0),
+)
 TWO_SPEEDS = programme(
     seg("forward", duration=30, speed=3.0),
     seg("forward", duration=30, speed=4.0),
@@ -131,3 +139,65 @@ async def test_a_lost_start_reply_is_told_before_its_failure() -> None:
     assert told.index("interval_started") < told.index(str(CueType.COMMAND_FAILED))
     assert told.index(str(CueType.COMMAND_FAILED)) < told.index("programme_paused")
     assert told == rig.types()
+
+
+@pytest.mark.parametrize("late", [0.3, 2.0, 4.0])
+async def test_a_turn_cue_is_heard_when_said_while_a_start_is_on_its_way(late: float) -> None:
+    """Resumed near a turn, the fresh turn cue is heard a full lead ahead (rule 2).
+
+    Its cue comes due as the countdown ends, while START is with a treadmill that answers
+    slowly; waiting for START with the countdown's news, it was heard 0.6-4 s late and
+    the turn came on time: 4.4 s of warning, then 1, then none.
+    """
+    _, (rig,) = _rigs(1)
+    rig.engine._options = OPTIONS
+    heard: list[tuple[float, str]] = []
+    rig.engine.add_listener(lambda event: heard.append((rig.t(), str(event.type))))
+    await rig.engine.start(TURNING, key=None)
+    await rig.run(31)  # the countdown ends at 5, the turn cue is said at 30 (turn at 35)
+    assert "turn_around_soon" in [kind for _, kind in heard]
+    await rig.engine.pause()  # the person pauses when told to turn
+    await rig.run(9)
+    rig.tm.late_reply("set_speed", late)
+    rig.tm.late_reply("start", late)
+    heard.clear()
+    await rig.engine.resume()
+    await rig.run(15, step=0.1)
+    said = [e for e in rig.events if e.type is EventType.TURN_AROUND_SOON][-1]
+    cue = next(t for t, kind in heard if kind == "turn_around_soon")
+    slow = next(t for t, kind in heard if kind == "slow_down")
+    assert cue == pytest.approx(rig.t(said.at))
+    assert slow - cue >= OPTIONS.cue_lead_time - 1e-6, (cue, slow)
+    assert not rig.late_cues()
+
+
+async def test_a_programme_started_in_the_pass_that_ended_the_last_is_told_after_it() -> None:
+    """The last programme's end is told before the next begins, with its own figures."""
+    clock, (rig,) = _rigs(1)
+    seen: list[tuple[str, str | None, str]] = []
+
+    def hear(event: EngineEvent) -> None:
+        snapshot = rig.engine.snapshot()
+        seen.append((str(event.type), snapshot.programme_name, str(snapshot.status)))
+
+    rig.engine.add_listener(hear)
+    short = programme(seg("forward", duration=10, speed=3.0))
+    await rig.engine.start(short, key=None)
+    end = rig.start + timedelta(seconds=15)
+    follow = Programme.from_dict({"name": "Next", "segments": [seg("forward", speed=2.0)]})
+    started: list[asyncio.Task[None]] = []
+
+    def start_next() -> None:  # an automation's start, in the pass the timer ended it
+        coro = rig.engine.start(follow, key=None, wait_for_person=True)
+        started.append(asyncio.get_running_loop().create_task(coro, eager_start=True))
+
+    # Queued after the programme's own end (timers due together run in the order set).
+    clock.call_at(rig.start + timedelta(seconds=6), lambda: clock.call_at(end, start_next))
+    await rig.run(16)
+    assert started
+    assert started[0].done()
+    assert started[0].exception() is None
+    completed = [s for s in seen if s[0] == "programme_completed"]
+    assert completed == [("programme_completed", "T", "completed")]
+    names = [kind for kind, _, _ in seen]
+    assert names.index("programme_completed") < names.index("programme_started", 1)

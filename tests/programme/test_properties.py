@@ -434,6 +434,7 @@ async def _scenario(data: dict[str, Any]) -> rules.RuleTrace:
         last_backward=backward[-1],
     )
     trace.errors = errors.lines
+    trace.heard_late = rig.late_cues()
     trace.distance_limits = {
         p.interval.index: p.max_duration
         for p in timeline.phases

@@ -76,6 +76,7 @@ def sim_trace(
         sessions=rig.sessions,
         speaker=speaker,
         start=rig.start,
+        heard_late=rig.late_cues(),
     )
     for kind, item in rig.tm.trace:
         if kind == "cmd":

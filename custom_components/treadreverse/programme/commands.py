@@ -149,7 +149,7 @@ class CommandsMixin(EngineCore):
             await self._call(verb, value, origin)
         finally:
             self._starting = False
-            self._flush_later_soon()
+            self._start_done()
 
     async def _call(self, verb: Verb, value: float | None, origin: Origin) -> None:
         """Hand one command to the interlock, which decides and sends it."""
@@ -217,7 +217,8 @@ class CommandsMixin(EngineCore):
     def _drop_commands(self) -> None:
         """Forget queued commands and cancel the one in flight."""
         self._queue.clear()
-        self._starting = False  # a start cancelled holds nothing back any longer
+        self._starting = False
+        self._start_done()  # a start dropped holds nothing back any longer
         self._dropped_while_starting = self._starting_worker
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()

@@ -78,6 +78,7 @@ class EngineCore:
     _later: list[Callable[[], None]]
     _in_timer: bool
     _starting: bool  # a START is with the interlock (its speed first, then START)
+    _start_holds: bool  # what a countdown's end said waits for its START (_hold_for_start)
     _flush_soon: asyncio.Handle | None
     _starting_worker: bool
     _dropped_while_starting: bool
@@ -176,11 +177,10 @@ class EngineCore:
 
         The listeners (Home Assistant's entities, bus events, speakers) cost about a
         millisecond a treadmill. In a phase timer they are told on the next loop pass,
-        so that every treadmill's command due at the same instant is written first; while
-        a start is on its way, once START is out (its speed's reply comes back through the
-        loop, behind whatever waits there). What is told later keeps its order and time.
+        so that every treadmill's command due at the same instant is written first. What
+        is told later keeps its order and time; anything told meanwhile goes after it.
         """
-        if self._in_timer or self._start_on_its_way():
+        if self._in_timer:
             self._later.append(call)
             return
         self._flush_later()
@@ -191,12 +191,11 @@ class EngineCore:
         return self._starting or any(verb is Verb.START for verb, _, _ in self._queue)
 
     def _flush_later(self) -> None:
-        """Tell, in order, what was held back (nothing while a start is still on its way)."""
+        """Tell, in order, what was held back."""
+        self._start_holds = False
         if self._flush_soon is not None:
             self._flush_soon.cancel()
             self._flush_soon = None
-        if self._start_on_its_way():
-            return
         while self._later:
             calls, self._later = self._later, []
             for call in calls:
@@ -206,6 +205,21 @@ class EngineCore:
         """Tell what was held back on the next loop pass, after other treadmills' commands."""
         if self._later and self._flush_soon is None:
             self._flush_soon = asyncio.get_running_loop().call_soon(self._flush_later)
+
+    def _hold_for_start(self) -> None:
+        """Keep what a countdown's end says until its START is out (or anything else is told).
+
+        Its speed's reply comes back through the loop, behind whatever waits there: the
+        other treadmills' listeners would delay START. Only these wait for it: a cue or
+        a stop told meanwhile takes them along, in order, at once.
+        """
+        self._start_holds = self._start_on_its_way()
+
+    def _start_done(self) -> None:
+        """Tell what waited for a START now out, refused or failed."""
+        if self._start_holds:
+            self._start_holds = False
+            self._flush_later_soon()
 
     def _interval_data(self) -> dict[str, Any]:
         """Return the interval data every public event carries."""
@@ -263,13 +277,17 @@ class EngineCore:
         """Schedule a phase timer at an absolute moment; its listeners are told after it."""
 
         def fire() -> None:
-            outer, self._in_timer = self._in_timer, True
+            if self._in_timer:
+                callback()
+                return
+            self._in_timer = True
+            self._start_holds = False  # what waited for a START goes out with this news
             try:
                 callback()
             finally:
-                self._in_timer = outer
-            if not outer:
-                self._flush_later_soon()
+                self._in_timer = False
+                if not self._start_holds:  # only a countdown's own end waits for START
+                    self._flush_later_soon()
 
         self._timers.append(self._clock.call_at(when, fire))
 

@@ -97,6 +97,7 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
         self._later = []
         self._in_timer = False
         self._starting = False
+        self._start_holds = False
         self._flush_soon = None
         self._starting_worker = False
         self._dropped_while_starting = False
@@ -157,6 +158,8 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
         """Run an already compiled timeline (start() compiles; benchmarks call this)."""
         if self.active:
             raise EngineBusyError("a programme is already active")
+        # The last programme's end is told as it ended, before this one replaces it.
+        self._flush_later()
         if origin is Origin.PERSON:
             # A person starting anew lifts the stop latch and takes control back (rule 10).
             self.interlock.lift_latch(origin)
@@ -384,8 +387,8 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
 
     async def close(self) -> None:
         """Cancel every timer and task and let go of the treadmill (HA unload)."""
-        self._drop_commands()
         self._flush_later()  # what was held back is told while the listeners still listen
+        self._drop_commands()
         self._cancel_timers()
         for cancel in self._run_timers:
             cancel()

@@ -52,6 +52,7 @@ class PhasesMixin(EngineCore):
         speed = self._start_speed()
         self.interlock.release_start()
         self._command(Verb.START, speed)
+        self._hold_for_start()
         run.target_speed = speed
         run.speed_raised_at = at
         run.belt_moving = True
