@@ -34,25 +34,34 @@ TWO_SPEEDS = programme(
 
 
 class OnePassClock(FastClock):
-    """Run every callback due at one instant before the loop runs anything else.
+    """Run timers as asyncio does: those due at one instant in one pass.
 
-    As asyncio does: the timers due are run in one pass, what they schedule after.
+    A timer set in a pass for a moment already past (a lead cue of a short segment) runs
+    in the next pass, with what the first one scheduled (call_soon), not after it all.
     """
 
     async def advance(self, seconds: float) -> None:
         """Move time forward; callbacks due at the same instant share one pass."""
         target = self._now + timedelta(seconds=seconds)
         await settle(self.rounds)
-        while self._heap and self._heap[0][0] <= target:
-            due = self._heap[0][0]
-            self._now = max(self._now, due)
-            while self._heap and self._heap[0][0] == due:
-                _, ident, callback = heapq.heappop(self._heap)
-                if ident in self._cancelled:
-                    self._cancelled.discard(ident)
-                    continue
-                callback()
+        while True:
+            if self._heap and self._heap[0][0] <= self._now:
+                batch = []
+                while self._heap and self._heap[0][0] <= self._now:
+                    batch.append(heapq.heappop(self._heap))
+                for _, ident, callback in batch:
+                    if ident in self._cancelled:
+                        self._cancelled.discard(ident)
+                        continue
+                    callback()
+                await asyncio.sleep(0)  # one pass: what the batch scheduled runs
+                continue
             await settle(self.rounds)
+            if self._heap and self._heap[0][0] <= self._now:
+                continue
+            if not self._heap or self._heap[0][0] > target:
+                break
+            self._now = self._heap[0][0]
         self._now = target
         await settle(self.rounds)
 
@@ -201,3 +210,28 @@ async def test_a_programme_started_in_the_pass_that_ended_the_last_is_told_after
     assert completed == [("programme_completed", "T", "completed")]
     names = [kind for kind, _, _ in seen]
     assert names.index("programme_completed") < names.index("programme_started", 1)
+
+
+async def test_a_timer_with_nothing_to_tell_leaves_the_start_first() -> None:
+    """Short segments: their lead-cue timer (nothing to say) comes due with the start.
+
+    Due at once, it runs in the pass after the countdown's end, before the start's speed
+    is answered (1 ms later); it must not let the countdown's news out ahead of START.
+    """
+    clock, rigs = _rigs(3, reply_latency=0.001)
+    short = programme(seg("forward", duration=2, speed=3.0), seg("forward", duration=2, speed=4.0))
+    heard: list[tuple[int, list[list[tuple[str, float | None]]]]] = []
+    for number, rig in enumerate(rigs):
+        rig.engine.add_listener(
+            lambda event, number=number: (
+                heard.append((number, _written(rigs)))
+                if event.type is EventType.INTERVAL_STARTED
+                else None
+            )
+        )
+        await rig.engine.start(short, key=None)
+    await rigs[0].run(6)
+    assert [n for n, _ in heard] == [0, 1, 2]
+    for _, sent in heard:
+        assert all(log[-2:] == [("set_speed", 3.0), ("start", None)] for log in sent), sent
+    del clock

@@ -281,12 +281,15 @@ class EngineCore:
                 callback()
                 return
             self._in_timer = True
-            self._start_holds = False  # what waited for a START goes out with this news
+            held, told = self._start_holds, len(self._later)
             try:
                 callback()
             finally:
                 self._in_timer = False
-                if not self._start_holds:  # only a countdown's own end waits for START
+                # Only a countdown's own end waits for its START; a timer with news of
+                # its own tells it soon, and what waited goes first (rule 2: a turn cue).
+                if not self._start_holds or (held and len(self._later) > told):
+                    self._start_holds = False
                     self._flush_later_soon()
 
         self._timers.append(self._clock.call_at(when, fire))
