@@ -930,6 +930,18 @@ MUTANTS: list[Mutant] = [
         why="a 10 % raise still climbing 10 s after the turn's moment rises in the turn",
     ),
     Mutant(
+        id="M39-turn-cue-waits-for-a-start-on-its-way",
+        rule="2",
+        file="custom_components/treadreverse/programme/core.py",
+        find="                if not self._start_holds or (held and len(self._later) > told):\n",
+        replace="                if not self._start_holds:  # mutant: news waits for START too\n",
+        tests=[
+            "tests/programme/test_listeners_later.py::"
+            "test_a_turn_cue_is_heard_when_said_while_a_start_is_on_its_way"
+        ],
+        why="a resume near a turn: its fresh cue waits for a slow START, the turn comes on time",
+    ),
+    Mutant(
         id="G04-start-survives-a-link-lost-while-prepared",
         rule="6",
         file="custom_components/treadreverse/coordinator.py",
