@@ -353,7 +353,9 @@ class TreadmillCoordinator(DataUpdateCoordinator[TreadmillState]):
 
     async def _async_ensure_connected(self) -> None:
         """Connect on demand when the link is released between programmes."""
-        # A release still under way would take the link away from under this start.
+        # A release still under way would take the link away from under this start; one
+        # a session's end (told on the next loop pass) is about to begin, too.
+        self.engine.tell_pending()
         await self._async_release_done()
         self._check_open()
         if self.kind is Kind.MANUAL or self.treadmill.connected:

@@ -85,6 +85,47 @@ async def test_start_right_after_a_release_keeps_its_link(
     await call(hass, "stop", entry)
 
 
+@pytest.mark.usefixtures("bluetooth_treadmill")
+async def test_a_link_wanted_in_the_pass_a_programme_completes_is_kept(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    peripheral: SimulatedFtmsPeripheral,
+    hass_admin_user: MockUser,
+) -> None:
+    """keep_connected off: a start's link asked for in the pass a programme completes stays.
+
+    The session's end, which begins the release, is told to the coordinator a pass later
+    (after the belt commands due then). A start connecting in that pass found the old link
+    up and no release yet; the release then took the link from under it (found by review).
+    """
+    entry = ftms_entry(keep_connected=False, remote_control=True)
+    await setup(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    coordinator.speaker_check = lambda: True
+    engine = coordinator.engine
+    connecting: list[asyncio.Task[None]] = []
+    complete = engine._complete
+
+    def complete_then_connect() -> None:
+        complete()
+        # A start's first step, handled in the same loop pass as the completion timer.
+        coro = coordinator._async_ensure_connected()
+        connecting.append(asyncio.get_running_loop().create_task(coro, eager_start=True))
+
+    engine._complete = complete_then_connect  # type: ignore[method-assign]
+    person = Context(user_id=hass_admin_user.id)
+    await call(hass, "start_programme", entry, person, definition=SHORT)
+    await advance(hass, freezer, 31)  # countdown 10 + 20 s: it completes
+    engine._complete = complete  # type: ignore[method-assign]
+    assert connecting
+    assert connecting[0].done()
+    assert connecting[0].exception() is None
+    await advance(hass, freezer, 15)
+    # The release came first, then the start's own link: it is up and wanted.
+    assert peripheral.connected
+    assert coordinator.treadmill.connected
+
+
 async def test_unload_while_a_start_is_prepared_leaves_nothing_running(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, loaded_simulated: MockConfigEntry
 ) -> None:

@@ -18,8 +18,9 @@ from custom_components.treadreverse.programme.events import CueType, EngineEvent
 from custom_components.treadreverse.programme.options import EngineOptions
 from custom_components.treadreverse.programme.schema import Programme
 from custom_components.treadreverse.programme.session import SessionRecord
+from custom_components.treadreverse.treadmill.clock import settle
 
-from .fake import CAPS, FakeTreadmill, FastClock, settle
+from .fake import CAPS, FakeTreadmill, FastClock
 from .rig import RigBase, programme, seg
 
 OPTIONS = EngineOptions(start_countdown=5, cue_lead_time=5)
@@ -235,3 +236,21 @@ async def test_a_timer_with_nothing_to_tell_leaves_the_start_first() -> None:
     for _, sent in heard:
         assert all(log[-2:] == [("set_speed", 3.0), ("start", None)] for log in sent), sent
     del clock
+
+
+async def test_a_broken_session_listener_stops_neither_the_others_nor_what_follows() -> None:
+    """A session listener that raises: the next one still gets the record, the cues go on."""
+    _, (rig,) = _rigs(1)
+    got: list[SessionRecord] = []
+
+    def broken(_record: SessionRecord) -> None:
+        raise RuntimeError("broken listener")
+
+    rig.engine.add_session_listener(broken)
+    rig.engine.add_session_listener(got.append)
+    await rig.engine.start(programme(seg("forward", duration=10, speed=3.0)), key=None)
+    await rig.run(20)
+    assert len(got) == 1
+    assert rig.types()[-2:] == ["programme_completed", "summary"]
+    heard = [str(event.type) for event, _ in rig.heard]
+    assert heard[-2:] == ["programme_completed", "summary"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import functools
 from typing import Any
 
-from .core import _MOVING, EngineCore, _iso
+from .core import _LOGGER, _MOVING, EngineCore, SessionListener, _iso
 from .events import CueType, Direction, EventType, ProgrammeStatus
 from .interlock import Origin, Verb
 from .run import _SegmentMeter
@@ -190,7 +190,15 @@ class AccountingMixin(EngineCore):
         self._last_session = record
         for listener in list(self._session_listeners):
             # After the events that end it, in their order (they may be told later).
-            self._later_or_now(functools.partial(listener, record))
+            self._later_or_now(functools.partial(self._tell_session, listener, record))
+
+    @staticmethod
+    def _tell_session(listener: SessionListener, record: SessionRecord) -> None:
+        """Hand a finished session to one listener; a broken one never stops the others."""
+        try:
+            listener(record)
+        except Exception:  # noqa: BLE001 - a broken listener must never stop the others
+            _LOGGER.exception("Session listener failed on session %s", record.id)
 
     def _remaining(self, now: datetime) -> float:
         """Return the estimated seconds left in the programme."""

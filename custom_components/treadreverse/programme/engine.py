@@ -120,6 +120,14 @@ class Engine(PhasesMixin, TurnsMixin, CommandsMixin, MachineMixin, AccountingMix
         self._listeners.append(callback)
         return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
+    def tell_pending(self) -> None:
+        """Tell the listeners now what they would hear on the next loop pass.
+
+        A caller about to act on what a listener does with the news (a session's end
+        releases the link) must not run ahead of it.
+        """
+        self._flush_later()
+
     def add_session_listener(self, callback: SessionListener) -> Callable[[], None]:
         """Call back with each finished session record; return a remover."""
         self._session_listeners.append(callback)
