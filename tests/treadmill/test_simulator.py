@@ -18,6 +18,7 @@ from custom_components.treadreverse.treadmill.ftms import (
 from custom_components.treadreverse.treadmill.simulator import (
     REALISTIC_LATENCY,
     REORDER_HOLD,
+    WRITES_KEPT,
     BeltState,
     SimulatedBleakClient,
     SimulatedFtmsPeripheral,
@@ -277,3 +278,12 @@ async def test_distance_counter_faults(machine: Central, clock: ManualClock) -> 
     sim.freeze_distance(True)
     sim.clear_faults()
     assert not sim.distance_frozen
+
+
+async def test_a_long_running_simulator_keeps_only_the_latest_writes(machine: Central) -> None:
+    """Days of `scripts/develop`: the write log stays bounded, the latest writes kept."""
+    for _ in range(3 * WRITES_KEPT):
+        machine.sim.written(ftms.CONTROL_POINT, ftms.set_target_speed(2.0))
+    machine.sim.written(ftms.CONTROL_POINT, ftms.stop())
+    assert WRITES_KEPT <= len(machine.sim.writes) <= 2 * WRITES_KEPT
+    assert machine.sim.writes[-1] == ftms.stop()

@@ -46,6 +46,7 @@ RESTING_HEART_RATE = 70.0
 # point-in-time tracker never fires under a frozen test clock, so callers opt in.
 REALISTIC_LATENCY = 0.05
 REORDER_HOLD = 1.0  # s a held reply waits for the next write's replies before it goes anyway
+WRITES_KEPT = 1000  # Control Point writes the simulator remembers (tests read the latest)
 SPEED_RANGE = Range(0.5, 12.0, 0.1)
 INCLINE_RANGE = Range(0.0, 12.0, 0.5)
 # What the simulated machine's Device Information Service says about itself.
@@ -330,6 +331,8 @@ class SimulatedFtmsPeripheral:
         if uuid != ftms.CONTROL_POINT:
             raise BleakError(f"Characteristic {uuid} is not writable")
         self.writes.append(data)
+        if len(self.writes) > 2 * WRITES_KEPT:
+            del self.writes[:-WRITES_KEPT]  # a simulator running for days keeps the latest
         self._integrate()
         try:
             request = ftms.decode_request(data)
